@@ -1,0 +1,1 @@
+"""Linli (邻里): community governance and service platform."""

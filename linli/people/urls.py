@@ -1,0 +1,9 @@
+"""Staff pages of the registry."""
+
+from django.urls import path
+
+from linli.people import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]

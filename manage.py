@@ -1,0 +1,7 @@
+#!/usr/bin/env python
+"""Django's command-line utility; the same as the ``linli`` command."""
+
+from linli.cli import main
+
+if __name__ == "__main__":
+    main()
