@@ -1,9 +1,53 @@
-"""Test-wide set-up: a throwaway var/ dir and the canonical actors."""
+"""Test-wide set-up: a throwaway var/ dir and the canonical actors.
+
+Every scoping test uses three actors: ``assigned`` (a micro-grid worker of the area under
+test), ``elsewhere`` (the same role in another street) and an anonymous ``client``.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
 
+import pytest
+
 # Keys and the SQLite file of a test run never touch the developer's var/.
 os.environ.setdefault("LINLI_VAR_DIR", tempfile.mkdtemp(prefix="linli-test-"))
+
+
+@pytest.fixture
+def areas(db):  # type: ignore[no-untyped-def]
+    """The area chain under street 640106001 (``areas["micro_grid"]`` etc.)."""
+    from linli.testing.factories import area_chain
+
+    return area_chain()
+
+
+@pytest.fixture
+def other_areas(db):  # type: ignore[no-untyped-def]
+    """A second, unrelated chain under street 640106002."""
+    from linli.testing.factories import area_chain
+
+    return area_chain("640106002", name="别处")
+
+
+@pytest.fixture
+def assigned(areas):  # type: ignore[no-untyped-def]
+    from linli.testing.factories import staff_user
+
+    return staff_user(areas["micro_grid"])
+
+
+@pytest.fixture
+def elsewhere(other_areas):  # type: ignore[no-untyped-def]
+    from linli.testing.factories import staff_user
+
+    return staff_user(other_areas["micro_grid"])
+
+
+@pytest.fixture
+def community_admin(areas):  # type: ignore[no-untyped-def]
+    from linli.people.models import Role
+    from linli.testing.factories import staff_user
+
+    return staff_user(areas["community"], Role.COMMUNITY_ADMIN)

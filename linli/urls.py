@@ -18,5 +18,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/", include("linli.people.api_urls")),
+    path("roster/", include("linli.people.roster.urls")),
     path("", include("linli.people.urls")),
 ]

@@ -1,0 +1,4 @@
+"""Roster import pages (upload → preview → confirm)."""
+
+
+urlpatterns: list = []
