@@ -10,15 +10,15 @@ export PORT
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -qq --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
-	$(BIN)/pip install -q -r requirements.lock
-	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -qq -r requirements.lock
+	$(BIN)/pip install -qq --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed requirements-dev.lock
-	$(BIN)/pip install -q -r requirements-dev.lock
+	$(BIN)/pip install -qq -r requirements-dev.lock
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
