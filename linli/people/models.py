@@ -258,3 +258,57 @@ class Assignment(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.area.name}"
+
+
+class RosterImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "待确认"
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "导入中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class RosterImport(TimeStamped):
+    """One upload of a population ledger (台账) through the back-office page.
+
+    The file is kept under ``MEDIA_ROOT/roster/``; ``report`` holds the preview and result
+    (counts, first rows, rejected rows with reasons) as written by
+    :mod:`linli.people.roster.services`; ``progress`` is 0–100 and ``stage`` says in
+    Chinese what is happening, for the polling progress bar.
+    """
+
+    community = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="roster_imports", verbose_name="社区"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="上传人",
+    )
+    file = models.FileField("文件", upload_to="roster/%Y/%m/")
+    original_name = models.CharField("原文件名", max_length=200)
+    create_missing = models.BooleanField("自动创建楼栋/户", default=False)
+    status = models.CharField(
+        "状态",
+        max_length=12,
+        choices=RosterImportStatus.choices,
+        default=RosterImportStatus.PREVIEWED,
+    )
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    stage = models.CharField("当前步骤", max_length=100, blank=True)
+    rows = models.PositiveIntegerField("数据行数", default=0)
+    imported = models.PositiveIntegerField("新增", default=0)
+    updated = models.PositiveIntegerField("更新", default=0)
+    rejected = models.PositiveIntegerField("退回", default=0)
+    report = models.JSONField("预览与结果", default=dict, blank=True)
+    error_file = models.FileField("错误报告", upload_to="roster/%Y/%m/", blank=True)
+
+    class Meta:
+        verbose_name = "台账导入"
+        verbose_name_plural = "台账导入"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name}（{self.get_status_display()}）"

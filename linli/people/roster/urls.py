@@ -1,4 +1,3 @@
 """Roster import pages (upload → preview → confirm)."""
 
-
 urlpatterns: list = []
