@@ -11,6 +11,8 @@ import tempfile
 
 import pytest
 
+pytest_plugins = ["linli.testing.browser"]
+
 # Keys and the SQLite file of a test run never touch the developer's var/.
 os.environ.setdefault("LINLI_VAR_DIR", tempfile.mkdtemp(prefix="linli-test-"))
 

@@ -1,0 +1,122 @@
+"""pytest plugin: Playwright on Debian's Chromium, axe-core checks, log-in helper.
+
+Loaded for the whole suite from the root ``conftest.py``. Browser tests are marked
+``@pytest.mark.browser``, use pytest-django's ``live_server`` and create their data inside
+the test with ``@pytest.mark.django_db(transaction=True)``::
+
+    @pytest.mark.browser
+    @pytest.mark.django_db(transaction=True)
+    def test_x(live_server, page, login, axe_check):
+        login(page, live_server.url, user)           # through the real log-in form
+        page.goto(live_server.url + "/")
+        assert axe_check(page) == []                 # no serious/critical violations
+
+Playwright cannot download browsers here: Chromium comes from Debian (``make browser-deps``)
+and axe-core from npm (``node_modules/axe-core``). The plugin also serves static files
+without WhiteNoise's manifest in every test (``collectstatic`` is not run for tests), so
+templates using ``{% static %}`` render and ``live_server`` finds the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--no-first-run",
+]
+#: axe-core impacts that fail a test; "minor" and "moderate" are left to review.
+AXE_FAILING_IMPACTS = frozenset({"serious", "critical"})
+TEST_PASSWORD = "pw-linli-test"  # set by linli.testing.factories.UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings: Any) -> None:
+    """Serve static files from the finders: tests do not run ``collectstatic``."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for the session (fails, never skips, if missing)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and page per test, Chinese locale, desktop size."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def run_axe(page: Any) -> list[dict[str, Any]]:
+    """axe-core violations of impact serious or critical on the current page."""
+    page.add_script_tag(path=str(settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "targets": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in result["violations"]
+        if violation["impact"] in AXE_FAILING_IMPACTS
+    ]
+
+
+@pytest.fixture
+def axe_check() -> Callable[[Any], list[dict[str, Any]]]:
+    """``axe_check(page)`` → serious/critical violations (``[]`` when the page passes)."""
+    return run_axe
+
+
+def log_in(page: Any, base_url: str, user: Any, password: str = TEST_PASSWORD) -> None:
+    """Log ``user`` in through the real log-in form and wait for the redirect."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("用户名").fill(user.username)
+    page.get_by_label("密码").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
+    if "/accounts/login/" in page.url:
+        raise AssertionError(f"log-in as {user.username} failed: still on {page.url}")
+
+
+@pytest.fixture
+def login() -> Callable[..., None]:
+    """``login(page, live_server.url, user)``: log in through the form."""
+    return log_in
+
+
+@pytest.fixture
+def failed_responses(page: Any) -> list[str]:
+    """URLs the page fetched that answered 4xx/5xx (attach before navigating)."""
+    failures: list[str] = []
+    page.on(
+        "response",
+        lambda response: (
+            failures.append(f"{response.status} {response.url}") if response.status >= 400 else None
+        ),
+    )
+    return failures
