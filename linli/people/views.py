@@ -24,8 +24,17 @@ PAGE_SIZE = 50
 def home(request: HttpRequest) -> HttpResponse:
     """The staff home page: the user's areas as a tree with counts linking to people."""
     nodes = selectors.area_tree_counts(request.user)
+    by_code = {node.code: node for node in nodes}
+    # Each assigned subtree is drawn as its own tree under a one-line trail of the
+    # ancestors shown for context, which saves five nested boxes on a phone.
+    roots = [
+        {"node": node, "trail": [by_code[code] for code in node.path.strip("/").split("/")[:-1]]}
+        for node in nodes
+        if node.in_scope
+        and not (node.parent_code in by_code and by_code[node.parent_code].in_scope)
+    ]
     context = {
-        "roots": [node for node in nodes if node.depth == 0],
+        "roots": roots,
         "has_assignment": area_paths(request.user) != [],
         "count_labels": selectors.COUNT_LABELS,
         "sensitive": can_view_sensitive(request.user),

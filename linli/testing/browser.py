@@ -19,6 +19,7 @@ templates using ``{% static %}`` render and ``live_server`` finds the files.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -49,15 +50,26 @@ def _static_without_manifest(settings: Any) -> None:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """One headless Debian Chromium for the session (fails, never skips, if missing)."""
+    """One headless Debian Chromium for the session (fails, never skips, if missing).
+
+    Playwright's sync API keeps an asyncio loop running in this thread, which makes
+    Django refuse ORM calls from tests ("cannot call this from an async context"); the
+    calls really are synchronous, so the check is switched off while the browser lives.
+    """
     from playwright.sync_api import sync_playwright
 
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
         yield chromium
         chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
