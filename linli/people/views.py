@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -46,7 +46,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def resident_list(request: HttpRequest) -> HttpResponse:
     """The people behind a count: ``/people/?area=CODE&tag=dibao&age_min=60&q=王``.
 
-    Bad filters re-render the page with a Chinese message and HTTP 400.
+    Bad filters re-render the page with a Chinese message and HTTP 400; a sensitive tag
+    the user may not see, with HTTP 403.
     """
     try:
         filters = selectors.resident_filters_from_query(request.GET)
@@ -54,6 +55,8 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         errors = [message for messages in exc.message_dict.values() for message in messages]
         return render(request, "people/resident_list.html", {"errors": errors}, status=400)
+    except PermissionDenied as exc:
+        return render(request, "people/resident_list.html", {"errors": [str(exc)]}, status=403)
     page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
     sensitive = can_view_sensitive(request.user)
     today = timezone.localdate()

@@ -237,3 +237,11 @@ def test_schema_generates(api, assigned) -> None:
     schema = json.loads(response.content)
     assert "/api/residents/{id}/reveal/" in schema["paths"]
     assert "/api/areas/tree/" in schema["paths"]
+
+
+def test_schema_validates_without_warnings(tmp_path) -> None:
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/residents/{id}/reveal/" in target.read_text()

@@ -108,7 +108,8 @@ def test_list_hides_sensitive_tags_without_permission(client, areas) -> None:
     html = client.get("/people/").content.decode()
     assert "独居" in html and "低保</span>" not in html
     assert 'data-count="dibao"' not in client.get("/").content.decode()
-    assert client.get("/people/", {"tag": "dibao"}).status_code == 403
+    denied = client.get("/people/", {"tag": "dibao"})
+    assert denied.status_code == 403 and "您没有查看该敏感标签的权限" in denied.content.decode()
 
 
 @pytest.mark.parametrize(
