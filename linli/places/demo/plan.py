@@ -78,7 +78,7 @@ class CommunityPlan:
 
 def _super_buildings() -> list[BuildingPlan]:
     # 128 residential buildings, two per micro-grid: older 6-storey walk-ups to 33-storey towers.
-    floors_cycle = [6, 6, 11, 18, 18, 26, 33, 11]
+    floors_cycle = [6, 33, 11, 26, 18, 18, 6, 26]  # a low and a tall building per micro-grid
     units_cycle = [3, 2, 2, 2, 3, 2, 2, 3]
     doors_cycle = [2, 2, 3, 2, 2, 4, 4, 2]
     plans = []

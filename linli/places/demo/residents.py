@@ -165,12 +165,12 @@ class ResidentWriter:
             if person.sex == "M"
             else self.rng.choice(list(adults.values()) or [[]])
         )
-        candidates = [
-            r
-            for r in pool
-            if r.household_id != p.household.pk
-            and r.birth_date.year - resident.birth_date.year >= 20
-        ]
+
+        def plausible(child: Resident) -> bool:
+            # Born to this parent between the ages of 20 and 42.
+            return 20 <= child.birth_date.year - resident.birth_date.year <= 42
+
+        candidates = [r for r in pool if r.household_id != p.household.pk and plausible(r)]
         if not candidates:
             return None
         child = self.rng.choice(candidates)
