@@ -10,7 +10,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from linli.common.admin_base import (
@@ -38,6 +39,22 @@ FACILITY_PERMISSIONS = role_table(
     (PLACE_READERS, VIEW),
     ({Role.PROVIDER_STAFF, Role.SOCIAL_ENTERPRISE_STAFF}, VIEW),
 )
+
+
+def count_of(model: type[Model], fk: str) -> Coalesce:
+    """Correlated ``COUNT(*)`` of ``model`` rows pointing at the outer row through ``fk``.
+
+    A subquery rather than ``Count()`` + ``GROUP BY``: the database counts only for the
+    page of rows shown (measured: household list of a 13,000-household street).
+    """
+    counted = (
+        model._default_manager.filter(**{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 class AreaAdminForm(forms.ModelForm):
@@ -71,7 +88,7 @@ class AreaAdmin(ScopedAdmin):
     fields = ["kind", "code", "name", "parent", "boundary", "path"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).annotate(child_count=Count("children"))
+        return super().get_queryset(request).annotate(child_count=count_of(Area, "parent"))
 
     @admin.display(description="下级区域数", ordering="child_count")
     def child_count(self, obj: Any) -> int:
@@ -108,7 +125,9 @@ class BuildingAdmin(ScopedAdmin):
     autocomplete_fields = ["micro_grid"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).annotate(household_count=Count("households"))
+        return (
+            super().get_queryset(request).annotate(household_count=count_of(Household, "building"))
+        )
 
     @admin.display(description="户数", ordering="household_count")
     def household_count(self, obj: Any) -> int:
@@ -127,7 +146,9 @@ class HouseholdAdmin(ScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request).select_related("building", "head")
-        return queryset.annotate(member_count=Count("members"))
+        from linli.people.models import Resident
+
+        return queryset.annotate(member_count=count_of(Resident, "household"))
 
     @admin.display(description="人数", ordering="member_count")
     def member_count(self, obj: Any) -> int:
