@@ -123,12 +123,16 @@ def login() -> Callable[..., None]:
 
 @pytest.fixture
 def failed_responses(page: Any) -> list[str]:
-    """URLs the page fetched that answered 4xx/5xx (attach before navigating)."""
+    """Requests of the page that failed or answered 4xx/5xx (``["404 http://…"]``).
+
+    Attached when the fixture is requested, so request it before navigating.
+    """
     failures: list[str] = []
-    page.on(
-        "response",
-        lambda response: (
-            failures.append(f"{response.status} {response.url}") if response.status >= 400 else None
-        ),
-    )
+
+    def on_response(response: Any) -> None:
+        if response.status >= 400:
+            failures.append(f"{response.status} {response.url}")
+
+    page.on("response", on_response)
+    page.on("requestfailed", lambda request: failures.append(f"failed {request.url}"))
     return failures
