@@ -103,3 +103,8 @@ def test_axe_check_reports_a_serious_violation(page, axe_check) -> None:
     """The accessibility gate can fail: an image without alt text is a critical violation."""
     page.set_content('<html lang="zh-CN"><title>t</title><main><img src="data:,"></main></html>')
     assert [violation["id"] for violation in axe_check(page)] == ["image-alt"]
+
+
+def test_missing_static_file_is_reported(live_server, page, failed_responses) -> None:
+    page.goto(f"{live_server.url}/static/linli/does-not-exist.css")
+    assert failed_responses == [f"404 {live_server.url}/static/linli/does-not-exist.css"]
