@@ -367,11 +367,24 @@ class AreaListFilter(admin.SimpleListFilter):
 
     kind: str = ""
     area_field: str = "area"
+    #: Without a chosen higher area, offer at most this many (else choose a higher one first).
+    max_unnarrowed = 60
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from linli.places.models import Area
+        from linli.places.models import AREA_RULES, Area, AreaKind
 
         areas = scope(Area.objects.filter(kind=self.kind), request.user, area_field="")
+        narrowed = False
+        kinds = list(AREA_RULES)
+        higher = kinds[kinds.index(AreaKind.COMMUNITY) : kinds.index(AreaKind(self.kind))]
+        for kind in reversed(higher):  # the closest chosen ancestor narrows the choices
+            code = request.GET.get(str(kind))
+            if code:
+                areas = areas.filter(path__contains=f"/{code}/")
+                narrowed = True
+                break
+        if not narrowed and areas.count() > self.max_unnarrowed:
+            return []
         return [(a.code, a.name) for a in areas.only("code", "name")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:

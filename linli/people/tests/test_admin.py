@@ -572,3 +572,37 @@ def test_every_registry_page_renders_for_admin_and_superuser(
             status = client.get(url).status_code
             expected = (403,) if url.endswith("piiaccesslog/add/") else (200,)
             assert status in expected, (user, url, status)
+
+
+def test_family_link_records_who_took_consent_and_stays_in_scope(
+    client, areas, other_areas, assigned
+) -> None:
+    mother = ResidentFactory(name="母亲")
+    daughter = ResidentFactory(name="女儿")
+    outsider = ResidentFactory(
+        household=HouseholdFactory(building=BuildingFactory(micro_grid=other_areas["micro_grid"]))
+    )
+    client.force_login(assigned)
+
+    def link_to(relative: Resident) -> dict[str, Any]:
+        return resident_form(
+            mother,
+            **{
+                "family_links-TOTAL_FORMS": "1",
+                "family_links-0-resident": mother.pk,
+                "family_links-0-relative": relative.pk,
+                "family_links-0-relation": "女儿",
+                "family_links-0-may_act": "on",
+                "family_links-0-consent_at_0": "2026-11-01",
+                "family_links-0-consent_at_1": "10:00:00",
+            },
+        )
+
+    refused = client.post(change_url(mother), link_to(outsider))
+    assert refused.status_code == 200
+    assert not mother.family_links.exists()
+    assert client.post(change_url(mother), link_to(daughter)).status_code == 302
+    link = mother.family_links.get()
+    assert link.relative == daughter
+    assert link.consent_recorded_by == assigned
+    assert link.consent_active

@@ -142,3 +142,28 @@ def test_building_choices_in_household_form_are_scoped(
     )
     assert response.status_code == 200
     assert not Building.objects.get(pk=outside.pk).households.exists()
+
+
+def test_micro_grid_choices_narrow_to_the_chosen_grid(client, areas, community_admin) -> None:
+    grid2 = Area.objects.create(
+        code=areas["community"].code + "002",
+        kind=AreaKind.GRID,
+        name="第二网格",
+        parent=areas["community"],
+        path=areas["community"].path + areas["community"].code + "002/",
+    )
+    Area.objects.create(
+        code=grid2.code + "01",
+        kind=AreaKind.MICRO_GRID,
+        name="第二网格微网格",
+        parent=grid2,
+        path=grid2.path + grid2.code + "01/",
+    )
+    client.force_login(community_admin)
+    url = reverse("admin:places_building_changelist")
+    everything = client.get(url).content.decode()
+    assert "第二网格微网格" in everything
+    assert areas["micro_grid"].name in everything
+    narrowed = client.get(url, {"grid": areas["grid"].code}).content.decode()
+    assert areas["micro_grid"].name in narrowed
+    assert "第二网格微网格" not in narrowed
