@@ -178,7 +178,8 @@ class OrgMaker:
     def uscc(self, authority: str = "9", entity: str = "1") -> str:
         """A valid, unique 18-character code registered in Jinfeng District."""
         while True:
-            if self.rng.random() < 0.7:  # codes issued since 2015 start MA
+            # Companies registered since 2015 get organisation codes starting MA.
+            if authority == "9" and self.rng.random() < 0.7:
                 body = "MA7" + "".join(self.rng.choice(USCC_ALPHABET[:30]) for _ in range(5))
             else:
                 body = f"{self.rng.randrange(10**8):08d}"
