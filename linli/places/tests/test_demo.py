@@ -17,7 +17,15 @@ from linli.orgs.models import Organization, OrgKind
 from linli.people.models import Assignment, EmergencyContact, FamilyLink, Relation, Resident, Role
 from linli.places.demo import reference_date
 from linli.places.demo.geo import polygon_contains
-from linli.places.models import AREA_RULES, Area, AreaKind, Building, Facility, FacilityKind
+from linli.places.models import (
+    AREA_RULES,
+    Area,
+    AreaKind,
+    Building,
+    Facility,
+    FacilityKind,
+    Household,
+)
 from linli.testing.factories import ResidentFactory, area_chain
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +56,19 @@ def test_four_communities_under_one_street_of_jinfeng(built) -> None:
     assert (
         Area.objects.filter(path__startswith=super_community.path, kind="micro_grid").count() >= 60
     )
+
+
+def test_scale_sets_households_and_enterprises_but_keeps_the_map() -> None:
+    demo(scale=0.02, seed=5)
+    super_community = Area.objects.get(name="金凤苑社区")
+    in_super = Household.objects.filter(building__micro_grid__path__startswith=super_community.path)
+    assert in_super.count() == 200  # 10,000 × 0.02
+    enterprises = Organization.objects.filter(kind=OrgKind.ENTERPRISE)
+    assert enterprises.filter(area__path__contains="/640106009002/").count() == 9  # 465 × 0.02
+    factories = enterprises.filter(area__path__contains="/640106009004/")
+    assert [f.name for f in factories] == ["银川凤城混凝土有限公司"]  # at least the concrete plant
+    assert Building.objects.count() == 194  # the map does not shrink
+    assert Resident.objects.count() > 2 * in_super.count()
 
 
 def test_area_codes_and_paths_follow_the_rules(built) -> None:
