@@ -39,6 +39,14 @@ AXE_FAILING_IMPACTS = frozenset({"serious", "critical"})
 TEST_PASSWORD = "pw-linli-test"  # set by linli.testing.factories.UserFactory
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_root_exists() -> None:
+    """WhiteNoise warns on every request when ``STATIC_ROOT`` is missing; tests never fill it."""
+    from pathlib import Path
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _static_without_manifest(settings: Any) -> None:
     """Serve static files from the finders: tests do not run ``collectstatic``."""
