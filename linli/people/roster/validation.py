@@ -271,8 +271,12 @@ def unit_name(text: str) -> str:
 
 def is_skippable(cells: list[Any]) -> str | None:
     """Why a row carries no person ("空行", "合计行", "说明行"), or ``None``."""
-    texts = [cell_text(cell) for cell in cells]
-    filled = [text for text in texts if text]
+    filled = []
+    for cell in cells:
+        if cell not in ("", None) and (text := cell_text(cell)):
+            filled.append(text)
+            if len(filled) > 3:
+                break
     if not filled:
         return "空行"
     if any(text.replace(" ", "").startswith(TOTAL_WORDS) for text in filled[:3]):
@@ -296,13 +300,14 @@ class _RowChecker:
     def __init__(self, table: Table, row: int, cells: list[Any]) -> None:
         self.table, self.row, self.cells = table, row, cells
         self.issues: list[Issue] = []
+        self._texts = {key: cell_text(cells[index]) for key, index in table.columns.items()}
 
     def raw(self, key: str) -> Any:
         index = self.table.columns.get(key)
         return "" if index is None else self.cells[index]
 
     def text(self, key: str) -> str:
-        return cell_text(self.raw(key))
+        return self._texts.get(key, "")
 
     def reject(self, key: str, reason: str, value: Any = None) -> None:
         shown = self.text(key) if value is None else cell_text(value)
