@@ -1,4 +1,4 @@
-"""Test-wide set-up: a throwaway var/ dir and the canonical actors.
+"""Test-wide set-up: the canonical actors (the throwaway var/ dir: linli/testing/pytest_env.py).
 
 Every scoping test uses three actors: ``assigned`` (a micro-grid worker of the area under
 test), ``elsewhere`` (the same role in another street) and an anonymous ``client``.
@@ -6,15 +6,9 @@ test), ``elsewhere`` (the same role in another street) and an anonymous ``client
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import pytest
 
 pytest_plugins = ["linli.testing.browser"]
-
-# Keys and the SQLite file of a test run never touch the developer's var/.
-os.environ.setdefault("LINLI_VAR_DIR", tempfile.mkdtemp(prefix="linli-test-"))
 
 
 @pytest.fixture

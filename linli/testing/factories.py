@@ -82,9 +82,7 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Resident
 
-    class Params:
-        id_number = None
-
+    id_number: str | None = None  # popped in _create; a valid number is generated if None
     name = factory.Faker("name", locale="zh_CN")
     household = factory.SubFactory(HouseholdFactory)
     area = factory.LazyAttribute(lambda o: o.household.building.micro_grid)

@@ -33,3 +33,13 @@ def test_anonymous_sees_nothing(areas) -> None:
 def test_pii_permission_follows_role(assigned, community_admin) -> None:
     assert not can_view_pii(assigned)
     assert can_view_pii(community_admin)
+
+
+def test_factory_honours_given_id_number(areas) -> None:
+    from linli.common import pii
+    from linli.testing.factories import make_id_number
+
+    number = make_id_number(__import__("datetime").date(1950, 3, 5), 7)
+    resident = ResidentFactory(id_number=number)
+    assert pii.decrypt(resident.id_number_encrypted) == number
+    assert resident.sex == "M"
