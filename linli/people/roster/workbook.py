@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -92,18 +93,21 @@ def error_report_xlsx(result: RosterResult, *, unit: str = "") -> bytes:
             [
                 *cells,
                 row,
-                "；".join(issue.column for issue in issues),
-                "；".join(issue.value for issue in issues),
-                "；".join(issue.reason for issue in issues),
+                _plain("；".join(issue.column for issue in issues)),
+                _plain("；".join(issue.value for issue in issues)),
+                _plain("；".join(issue.reason for issue in issues)),
             ]
         )
     return _save(workbook)
 
 
 def _plain(value: Any) -> Any:
-    # Identity numbers and phones stay text so Excel does not round them.
+    """A cell for openpyxl: control characters (possible in csv input) removed; identity
+    numbers and phones stay text so Excel does not round them."""
     if value == "":
         return None
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 
 

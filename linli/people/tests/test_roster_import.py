@@ -275,3 +275,12 @@ def test_export_into_an_empty_community_recreates_the_registry(
         (r.name, r.phone, r.relation_to_head, r.residence_type, r.disability_level, r.dibao)
         for r in Resident.objects.all()
     }
+
+
+def test_error_report_survives_control_characters_from_csv(areas, tmp_path) -> None:
+    path, errors = tmp_path / "a.csv", tmp_path / "errors.xlsx"
+    path.write_bytes(ledger_csv([row("坏\x1f名", "1234\x07")]))
+    code, out, _ = run(path, areas["community"].code, "--errors", str(errors))
+    assert (code, last_line(out)) == (0, "imported=0 updated=0 rejected=1")
+    report = CalamineWorkbook.from_path(str(errors)).get_sheet_by_index(0).to_python()
+    assert report[3][1] == "坏名"

@@ -13,6 +13,7 @@ from linli.people.roster.reading import RosterFileError, read_table
 from linli.people.roster.samples import DEFAULT_HEADERS, ledger_csv, ledger_xlsx
 from linli.people.roster.validation import (
     TAG_SYNONYMS,
+    is_skippable,
     parse_date,
     parse_table,
     parse_tags,
@@ -241,3 +242,27 @@ def test_unknown_relation_residence_and_disability_level_are_rejected() -> None:
 def test_room_without_building_is_rejected() -> None:
     result = parsed([row(房号="101")])
     assert "填写了单元或房号，但楼栋为空" in reasons(result, 4)
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.text(st.characters(blacklist_categories=["Cc", "Cs"]), max_size=20),
+    st.integers(min_value=-(10**18), max_value=10**18),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(),
+    st.sampled_from(
+        [ELDER, CHILD, ELDER.lower(), "合计", "无", "1950年3月5日", "独居老人、低保户"]
+    ),
+)
+
+
+@given(st.lists(st.lists(cell_values, min_size=14, max_size=14), max_size=6))
+def test_any_cells_are_either_imported_rejected_or_skipped_never_a_crash(rows) -> None:  # type: ignore[no-untyped-def]
+    table = read_table(ledger_xlsx(rows), "fuzz.xlsx")
+    result = parse_table(table, today=TODAY)
+    accounted = {r.row for r in result.rows} | set(result.issues) | {n for n, _ in result.skipped}
+    blank = {number for number, cells in table.rows if is_skippable(cells) == "空行"}
+    assert accounted | blank == {number for number, _ in table.rows}
+    assert not {r.row for r in result.rows} & set(result.issues)
+    for issues in result.issues.values():
+        assert all(issue.reason for issue in issues)
