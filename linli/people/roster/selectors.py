@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from linli.people.models import RosterImport
-from linli.people.scoping import AnyUser, area_paths
+from linli.people.scoping import AnyUser, area_paths, can_view_pii
 from linli.places.models import Area, AreaKind
 
 #: Length of ``/city/district/street/community/`` in a path: a community path has 4 codes.
@@ -33,7 +33,12 @@ def roster_communities(user: AnyUser) -> QuerySet[Area]:
 
 
 def roster_uploads(user: AnyUser) -> QuerySet[RosterImport]:
-    """Uploads into the user's communities, newest first."""
-    return RosterImport.objects.filter(community__in=roster_communities(user)).select_related(
-        "community", "created_by"
-    )
+    """Uploads into the user's communities, newest first.
+
+    Rejected rows and error reports show identity numbers as written, so staff without
+    the PII right see only their own uploads.
+    """
+    uploads = RosterImport.objects.filter(community__in=roster_communities(user))
+    if not can_view_pii(user):
+        uploads = uploads.filter(created_by_id=user.pk)
+    return uploads.select_related("community", "created_by")

@@ -480,7 +480,7 @@ def _report(result: RosterResult, table: Table | None = None) -> dict[str, Any]:
     if table is not None:
         report["headers"] = table.headers
         report["preview"] = [
-            [row, [cell_text(cell) for cell in cells]] for row, cells in table.rows[:PREVIEW_ROWS]
+            [row, _masked_cells(table, cells)] for row, cells in table.rows[:PREVIEW_ROWS]
         ]
     return report
 
@@ -495,11 +495,13 @@ def _save_error_file(job: RosterImport, result: RosterResult) -> None:
         job.error_file.save(f"roster-errors-{job.pk}.xlsx", ContentFile(data), save=False)
 
 
-@transaction.atomic
 def roster_upload_create(
     *, community: Area, upload: UploadedFile, create_missing: bool, actor: User
 ) -> RosterImport:
     """Store an uploaded ledger and its preview (a dry run: what would be imported).
+
+    The dry run reads only, outside any transaction, so a big preview does not hold
+    SQLite's write lock; the job row is written at the end.
 
     Raises:
         RosterFileError: the file cannot be read (nothing stored).
@@ -527,6 +529,16 @@ def roster_upload_create(
     _save_error_file(job, result)
     job.save(update_fields=["error_file"])
     return job
+
+
+def _masked_cells(table: Table, cells: list[Any]) -> list[str]:
+    """A preview row as text with the identity number and phone masked."""
+    texts = [cell_text(cell) for cell in cells]
+    for key, mask in (("id_number", pii.mask_id_number), ("phone", pii.mask_phone)):
+        index = table.columns.get(key)
+        if index is not None and texts[index]:
+            texts[index] = mask(texts[index].replace(" ", ""))
+    return texts
 
 
 def roster_upload_confirm(*, job: RosterImport, actor: User) -> RosterImport:
@@ -582,7 +594,6 @@ def roster_upload_run(*, job_id: int, actor_id: int | None) -> RosterImport:
         job.report = {**job.report, "message": str(exc)}
         job.save(update_fields=["status", "stage", "report", "updated_at"])
         return job
-    job.refresh_from_db(fields=["report"])
     job.status, job.progress, job.stage = RosterImportStatus.DONE, 100, "完成"
     job.rows, job.imported, job.updated = result.rows, result.imported, result.updated
     job.rejected = result.rejected

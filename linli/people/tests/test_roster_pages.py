@@ -187,3 +187,28 @@ def test_export_of_another_community_is_404(client, areas, other_areas, communit
     client.login(username=community_admin.username, password=PASSWORD)
     url = reverse("roster:export") + f"?community={other_areas['community'].pk}"
     assert client.get(url).status_code == 404
+
+
+def test_preview_masks_identity_numbers_and_phones(staff, areas) -> None:
+    upload(staff, areas["community"], rows=[row("张建国", GOOD[0][2], 联系电话="13912345678")])
+    page = staff.get(
+        reverse("roster:detail", args=[RosterImport.objects.get().pk])
+    ).content.decode()
+    assert GOOD[0][2] not in page and "13912345678" not in page
+    assert "139****5678" in page
+
+
+def test_colleague_without_pii_right_cannot_open_anothers_upload(
+    client, staff, areas, community_admin
+) -> None:
+    from linli.testing.factories import staff_user
+
+    upload(staff, areas["community"])
+    job = RosterImport.objects.get()
+    colleague = staff_user(areas["micro_grid"])
+    staff.logout()
+    client.login(username=colleague.username, password=PASSWORD)
+    assert client.get(reverse("roster:detail", args=[job.pk])).status_code == 404
+    client.logout()
+    client.login(username=community_admin.username, password=PASSWORD)
+    assert client.get(reverse("roster:detail", args=[job.pk])).status_code == 200

@@ -40,6 +40,8 @@ class Command(BaseCommand):
             self._fail(f"文件不存在：{path}")
         except IsADirectoryError:
             self._fail(f"不是文件：{path}")
+        except OSError as exc:
+            self._fail(f"无法读取文件 {path}：{exc.strerror or exc}")
         except RosterFileError as exc:
             self._fail(f"{path.name}：{exc}")
         try:
