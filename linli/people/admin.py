@@ -303,7 +303,7 @@ class ResidentAdmin(ScopedHistoryAdmin):
         "age",
         "id_number_masked",
         "phone_masked",
-        "area",
+        "area_name",
         "household",
         "residence_type",
         "tags",
@@ -316,6 +316,10 @@ class ResidentAdmin(ScopedHistoryAdmin):
     list_per_page = 50
 
     phone_masked = masked_display("phone", "联系电话")
+
+    @admin.display(description="所属区域", ordering="area__path")
+    def area_name(self, obj: Resident) -> str:
+        return obj.area.name
 
     @admin.display(description="年龄", ordering="-birth_date")
     def age(self, obj: Resident) -> int:
