@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "linli.places",
     "linli.orgs",
     "linli.people",
+    "linli.notify",
+    "linli.cases",
 ]
 
 MIDDLEWARE = [
