@@ -121,14 +121,21 @@ def detect_kind(data: bytes, filename: str = "") -> str:
 
 
 def decode_csv(data: bytes) -> str:
-    """Text of a csv file: UTF-8 (with or without BOM), else GB18030 (a superset of GBK),
-    else whatever charset-normalizer detects.
+    """Text of a csv file: UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode
+    text"), else GB18030 (a superset of GBK), else whatever charset-normalizer detects.
 
     Raises:
         RosterFileError: no encoding decodes the file.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
+    boms = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+    for bom, encoding in boms:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise RosterFileError(
+                    f"CSV 文件声明为 {encoding.upper()} 编码，但内容有误"
+                ) from None
     for encoding in ("utf-8", "gb18030"):
         try:
             return data.decode(encoding)
@@ -142,12 +149,7 @@ def decode_csv(data: bytes) -> str:
 
 def _sheet_rows(data: bytes, kind: str) -> tuple[str, list[list[Any]]]:
     if kind == "csv":
-        text = decode_csv(data)
-        try:
-            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-        except csv.Error:
-            dialect = csv.excel
-        return "", [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+        return "", _csv_rows(decode_csv(data))
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = workbook.sheet_names
@@ -165,6 +167,16 @@ def _sheet_rows(data: bytes, kind: str) -> tuple[str, list[list[Any]]]:
         raise RosterFileError(f"文件已损坏或不是有效的 Excel 文件：{exc}") from None
     except Exception as exc:  # calamine raises its own zip/xml errors per format
         raise RosterFileError(f"文件已损坏或不是有效的 Excel 文件：{exc}") from None
+
+
+def _csv_rows(text: str) -> list[list[Any]]:
+    """Rows of csv text; the delimiter (comma, tab or semicolon) is the one with which a
+    header row can be found (csv.Sniffer guesses badly on Chinese title rows)."""
+    for delimiter in (",", "\t", ";"):
+        rows = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        if find_header(rows) is not None:
+            return rows
+    return [list(row) for row in csv.reader(io.StringIO(text))]
 
 
 def find_header(rows: list[list[Any]]) -> int | None:

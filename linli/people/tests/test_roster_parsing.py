@@ -160,6 +160,15 @@ def test_utf8_csv_with_bom_is_decoded() -> None:
     assert [r.name for r in parse_table(table, today=TODAY).rows] == ["张三"]
 
 
+def test_tab_separated_utf16_text_from_excel_is_read() -> None:
+    text = "填报单位：测试社区\n" + "\t".join(DEFAULT_HEADERS) + "\n"
+    text += (
+        "\t".join("" if c is None else str(c) for c in row("张三", 联系电话="13912345678")) + "\n"
+    )
+    table = read_table(text.encode("utf-16"), "a.txt")
+    assert [r.name for r in parse_table(table, today=TODAY).rows] == ["张三"]
+
+
 def test_legacy_xls_file_is_read() -> None:
     """roster_legacy.xls: made with LibreOffice from samples.ledger_xlsx (see docs)."""
     table = read_table((DATA / "roster_legacy.xls").read_bytes(), "roster_legacy.xls")
@@ -175,6 +184,7 @@ def test_legacy_xls_file_is_read() -> None:
     [
         (b"", "空"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "不支持的文件类型"),
+        (b"\xef\xbb\xbf\xff\xfe broken utf-8", "UTF-8-SIG 编码，但内容有误"),
         (b"PK\x03\x04broken zip", "损坏"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "损坏"),
         ("标题\n序号,名字,电话\n1,张三,139\n".encode(), "没有找到表头"),
