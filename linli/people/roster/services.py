@@ -14,6 +14,7 @@ people between communities is a transfer, not an import), anyone else is created
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from linli.people.roster.validation import (
 )
 from linli.places.models import Area, AreaKind, Building, BuildingKind, Household
 
+logger = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 BATCH = 1000
 CHANGE_REASON = "台账导入"
@@ -564,6 +566,13 @@ def roster_upload_confirm(*, job: RosterImport, actor: User) -> RosterImport:
     return locked
 
 
+def _fail(job: RosterImport, message: str) -> RosterImport:
+    job.status, job.stage = RosterImportStatus.FAILED, message[:100]
+    job.report = {**job.report, "message": message}
+    job.save(update_fields=["status", "stage", "report", "updated_at"])
+    return job
+
+
 def roster_upload_run(*, job_id: int, actor_id: int | None) -> RosterImport:
     """Run the confirmed import of job ``job_id`` (called inline or by the task worker).
 
@@ -590,10 +599,12 @@ def roster_upload_run(*, job_id: int, actor_id: int | None) -> RosterImport:
             progress=progress,
         )
     except (RosterFileError, RosterImportError, OSError) as exc:
-        job.status, job.stage = RosterImportStatus.FAILED, str(exc)[:100]
-        job.report = {**job.report, "message": str(exc)}
-        job.save(update_fields=["status", "stage", "report", "updated_at"])
-        return job
+        return _fail(job, str(exc))
+    except Exception:
+        # A bug, not bad input: the transaction rolled back, so say so and keep the trace.
+        # Not re-raised: a deterministic error would fail the same way on every retry.
+        logger.exception("roster import job %s failed", job.pk)
+        return _fail(job, "导入时发生内部错误，没有写入任何数据；请联系管理员查看日志")
     job.status, job.progress, job.stage = RosterImportStatus.DONE, 100, "完成"
     job.rows, job.imported, job.updated = result.rows, result.imported, result.updated
     job.rejected = result.rejected

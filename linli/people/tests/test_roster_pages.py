@@ -212,3 +212,18 @@ def test_colleague_without_pii_right_cannot_open_anothers_upload(
     client.logout()
     client.login(username=community_admin.username, password=PASSWORD)
     assert client.get(reverse("roster:detail", args=[job.pk])).status_code == 200
+
+
+def test_import_that_fails_midway_is_reported_and_writes_nothing(staff, areas, monkeypatch) -> None:
+    """A crash after residents were inserted rolls the whole import back."""
+    upload(staff, areas["community"])
+    job = RosterImport.objects.get()
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert Resident.objects.count() == 2  # the residents were already written…
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_apply_heads", crash)
+    page = staff.post(reverse("roster:confirm", args=[job.pk]), follow=True).content.decode()
+    assert "导入失败" in page and "没有写入任何数据" in page
+    assert not Resident.objects.exists() and not Building.objects.exists()  # …and rolled back
