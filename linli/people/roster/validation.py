@@ -97,6 +97,8 @@ RESIDENCE_SYNONYMS: dict[str, str] = {label: value for value, label in Residence
 }
 SEX_SYNONYMS = {"男": "M", "男性": "M", "M": "M", "女": "F", "女性": "F", "F": "F"}
 SEX_LABELS = {"M": "男", "F": "女"}
+#: Longest building/unit/room the registry stores (Building.name, Household.unit/room).
+ADDRESS_LIMITS = {"building": 45, "unit": 16, "room": 20}
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "壹": 1, "贰": 2, "叁": 3, "肆": 4}
 
 _DATE = re.compile(
@@ -399,6 +401,9 @@ def _optional_fields(check: _RowChecker, *, today: dt.date, identity: Any) -> di
         check.reject("building", "填写了单元或房号，但楼栋为空")
     if check.text("building") and not check.text("room"):
         check.reject("room", "填写了楼栋，但房号为空")
+    for key, limit in ADDRESS_LIMITS.items():
+        if len(check.text(key)) > limit:
+            check.reject(key, f"超过 {limit} 个字")
     return fields
 
 

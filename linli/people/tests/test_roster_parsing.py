@@ -276,3 +276,8 @@ def test_any_cells_are_either_imported_rejected_or_skipped_never_a_crash(rows) -
     assert not {r.row for r in result.rows} & set(result.issues)
     for issues in result.issues.values():
         assert all(issue.reason for issue in issues)
+
+
+def test_address_parts_longer_than_the_registry_stores_are_rejected() -> None:
+    result = parsed([row(楼栋="3号楼", 单元="1", 房号="1" * 21)])
+    assert "房号（I列）|" + "1" * 21 + "|超过 20 个字" in reasons(result, 4)
