@@ -19,5 +19,9 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/", include("linli.people.api_urls")),
     path("roster/", include("linli.people.roster.urls")),
+    path("cases/", include("linli.cases.urls")),
+    path("report/", include("linli.cases.public_urls")),
+    path("open311/v2/", include("linli.cases.open311.urls")),
+    path("api/cases/", include("linli.cases.api_urls")),
     path("", include("linli.people.urls")),
 ]
