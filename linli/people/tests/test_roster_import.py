@@ -284,3 +284,19 @@ def test_error_report_survives_control_characters_from_csv(areas, tmp_path) -> N
     assert (code, last_line(out)) == (0, "imported=0 updated=0 rejected=1")
     report = CalamineWorkbook.from_path(str(errors)).get_sheet_by_index(0).to_python()
     assert report[3][1] == "坏名"
+
+
+def test_sigterm_during_the_write_rolls_everything_back(areas, ledger, monkeypatch) -> None:
+    import os
+    import signal
+
+    from linli.people.roster import services
+
+    def terminated(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert Resident.objects.count() == 3  # residents were inserted…
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(services, "_apply_heads", terminated)
+    code, out, err = run(ledger(FAMILY), areas["community"].code, "--create-missing")
+    assert code == 2 and "导入被中断" in err and "imported=" not in out
+    assert not Resident.objects.exists() and not Building.objects.exists()  # …and rolled back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -14,10 +15,18 @@ from linli.people.roster.workbook import error_report_xlsx
 from linli.places.models import Area, AreaKind
 
 
+class Interrupted(BaseException):
+    """SIGTERM during an import: unwinds through the transaction, which rolls back."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
 class Command(BaseCommand):
     help = (
         "导入实有人口台账（.xlsx/.xls/.csv）。最后一行输出 imported=N updated=M rejected=K；"
-        "文件无法处理时退出码为 2 且不写入任何数据。"
+        "文件无法处理或导入被中断（Ctrl-C、SIGTERM）时退出码为 2 且不写入任何数据。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -44,6 +53,7 @@ class Command(BaseCommand):
             self._fail(f"无法读取文件 {path}：{exc.strerror or exc}")
         except RosterFileError as exc:
             self._fail(f"{path.name}：{exc}")
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             result = roster_import(
                 community=community,
@@ -54,6 +64,10 @@ class Command(BaseCommand):
             )
         except RosterImportError as exc:
             self._fail(str(exc))
+        except (Interrupted, KeyboardInterrupt):
+            self._fail("导入被中断，已全部撤销，没有写入任何数据")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         self._report(result, options.get("errors"), community.name)
 
     def _progress(self, percent: int, stage: str) -> None:
