@@ -1,9 +1,10 @@
-"""Shared model pieces: timestamps and the log of unmasked personal-data views."""
+"""Shared model pieces: timestamps, the log of unmasked personal-data views, calendar overrides."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class TimeStamped(models.Model):
@@ -41,3 +42,28 @@ class PiiAccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} 查看 {self.subject_label} 的 {self.fields}"
+
+
+class CalendarOverride(TimeStamped):
+    """An administrator's ruling on one date that beats the ``chinesecalendar`` package.
+
+    ``is_workday=True`` makes a date a working day (a make-up Saturday, 调休上班);
+    ``False`` makes it a day off (a holiday the package does not know yet). Read by
+    :mod:`linli.common.workcalendar`, which caches all rows per process and notices
+    changes (see ``docs/calendar.md``). History is kept because SLA deadlines depend on it.
+    """
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField(
+        "上班", help_text="勾选：这一天上班（如调休补班）；不勾选：这一天放假。"
+    )
+    note = models.CharField("说明", max_length=200, help_text="例如：2027 国庆调休（手工录入）")
+    history = HistoricalRecords(verbose_name="变更记录")
+
+    class Meta:
+        verbose_name = "工作日历调整"
+        verbose_name_plural = "工作日历调整"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '放假'}（{self.note}）"
