@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linli.people.roster.services import roster_upload_run
+from linli.people.roster.uploads import roster_upload_run
 
 
 def roster_upload_run_task(job_id: int, actor_id: int | None) -> str:

@@ -15,18 +15,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from linli.common.models import PiiAccessLog
 from linli.people.models import RosterImport, RosterImportStatus
 from linli.people.roster.forms import UploadForm
 from linli.people.roster.reading import RosterFileError
 from linli.people.roster.selectors import roster_communities, roster_uploads
-from linli.people.roster.services import (
-    RosterImportError,
-    roster_upload_confirm,
-    roster_upload_create,
-)
-from linli.people.roster.workbook import export_filename, roster_export_xlsx
-from linli.people.scoping import can_view_pii
+from linli.people.roster.services import RosterImportError, roster_export
+from linli.people.roster.uploads import roster_upload_confirm, roster_upload_create
+from linli.people.roster.workbook import export_filename
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -109,20 +104,11 @@ def errors(request: HttpRequest, pk: int) -> FileResponse:
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The community's registry as .xlsx; full identity numbers, so PII right + logged."""
-    community = get_object_or_404(
-        _communities_or_403(request), pk=request.GET.get("community") or 0
-    )
-    if not can_view_pii(request.user):
-        raise PermissionDenied("导出台账包含完整身份证号，您没有查看完整个人信息的权限")
-    data, count = roster_export_xlsx(community)
-    PiiAccessLog.objects.create(
-        user=request.user,  # type: ignore[misc]
-        subject_type="community",
-        subject_id=community.pk,
-        subject_label=f"{community.name}（{count} 人）",
-        fields="身份证号,电话",
-        purpose="台账导出",
-    )
+    chosen = request.GET.get("community", "")
+    if not chosen.isdigit():
+        raise Http404("请选择社区")
+    community = get_object_or_404(_communities_or_403(request), pk=int(chosen))
+    data, _count = roster_export(community=community, actor=request.user)  # type: ignore[arg-type]
     response = HttpResponse(data, content_type=XLSX)
     filename = export_filename(community)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"

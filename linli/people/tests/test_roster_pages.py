@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from linli.common.models import PiiAccessLog
 from linli.people.models import Resident, RosterImport
-from linli.people.roster import services
+from linli.people.roster import services, uploads
 from linli.people.roster.samples import DEFAULT_HEADERS, ledger_xlsx
 from linli.people.roster.tasks import roster_upload_run_task
 from linli.places.models import Building
@@ -107,7 +107,7 @@ def test_confirming_twice_imports_once(staff, areas) -> None:
 
 
 def test_big_file_is_queued_and_polled_until_the_worker_finishes(staff, areas, monkeypatch) -> None:
-    monkeypatch.setattr(services, "INLINE_MAX_ROWS", 1)
+    monkeypatch.setattr(uploads, "INLINE_MAX_ROWS", 1)
     upload(staff, areas["community"])
     job = RosterImport.objects.get()
     staff.post(reverse("roster:confirm", args=[job.pk]))
@@ -183,10 +183,13 @@ def test_export_download_needs_pii_right_and_is_logged(
     assert (log.user, log.purpose) == (community_admin, "台账导出")
 
 
-def test_export_of_another_community_is_404(client, areas, other_areas, community_admin) -> None:
+def test_export_of_another_community_or_nonsense_is_404(
+    client, areas, other_areas, community_admin
+) -> None:
     client.login(username=community_admin.username, password=PASSWORD)
     url = reverse("roster:export") + f"?community={other_areas['community'].pk}"
     assert client.get(url).status_code == 404
+    assert client.get(reverse("roster:export") + "?community=abc").status_code == 404
 
 
 def test_preview_masks_identity_numbers_and_phones(staff, areas) -> None:
