@@ -4,25 +4,42 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from linli.people.models import RosterImport
-from linli.people.scoping import AnyUser, area_paths, can_view_pii
+from linli.people.models import Assignment, Role, RosterImport
+from linli.people.scoping import AnyUser, can_view_pii
 from linli.places.models import Area, AreaKind
 
-#: Length of ``/city/district/street/community/`` in a path: a community path has 4 codes.
+#: Codes in a community's path: /city/district/street/community/.
 _COMMUNITY_DEPTH = 4
+
+#: Roles that keep the population registry (residents' committee staff and grid workers);
+#: volunteers, police, property or provider staff do not import ledgers.
+ROSTER_ROLES = {
+    Role.STREET_ADMIN,
+    Role.COMMUNITY_ADMIN,
+    Role.GRID_LEADER,
+    Role.GRID_WORKER,
+    Role.MICRO_GRID_WORKER,
+}
 
 
 def roster_communities(user: AnyUser) -> QuerySet[Area]:
-    """Communities the user may import into: any community under one of their areas, or
-    containing one of them (a micro-grid worker's community). Superusers: all.
+    """Communities the user may import into.
+
+    Superusers: all. Other active staff users (``is_staff``): every community under an
+    area they hold a :data:`ROSTER_ROLES` assignment for, or containing it (a micro-grid
+    worker's community). Anyone else: none.
     """
     communities = Area.objects.filter(kind=AreaKind.COMMUNITY).order_by("path")
-    paths = area_paths(user)
-    if paths is None:
-        return communities
-    if not paths:
+    if not user.is_authenticated or not user.is_active:
         return communities.none()
-    condition = Q()
+    if getattr(user, "is_superuser", False):
+        return communities
+    if not getattr(user, "is_staff", False):
+        return communities.none()
+    paths = Assignment.objects.filter(user_id=user.pk, role__in=ROSTER_ROLES).values_list(
+        "area__path", flat=True
+    )
+    condition = Q(pk__in=[])
     for path in paths:
         codes = path.strip("/").split("/")
         if len(codes) > _COMMUNITY_DEPTH:

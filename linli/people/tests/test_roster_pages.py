@@ -64,6 +64,28 @@ def test_user_without_assignment_gets_403(client, areas) -> None:
     assert client.get(reverse("roster:upload")).status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("role", "is_staff"), [("volunteer", True), ("police", True), ("micro_grid_worker", False)]
+)
+def test_volunteers_police_and_non_staff_cannot_import(client, areas, role, is_staff) -> None:
+    from linli.testing.factories import staff_user
+
+    user = staff_user(areas["community"], role, is_staff=is_staff)
+    client.login(username=user.username, password=PASSWORD)
+    assert client.get(reverse("roster:upload")).status_code == 403
+    assert upload(client, areas["community"]).status_code == 403
+    assert not RosterImport.objects.exists()
+
+
+def test_superuser_may_import_anywhere(client, areas, other_areas) -> None:
+    from linli.testing.factories import UserFactory
+
+    admin = UserFactory(is_superuser=True)
+    client.login(username=admin.username, password=PASSWORD)
+    page = client.get(reverse("roster:upload")).content.decode()
+    assert "测试社区" in page and "别处社区" in page
+
+
 def test_upload_shows_preview_with_counts_and_rejections_and_writes_nothing(staff, areas) -> None:
     response = upload(staff, areas["community"], rows=[*GOOD, BAD])
     job = RosterImport.objects.get()
