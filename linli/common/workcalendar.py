@@ -452,6 +452,15 @@ def mark_stale() -> None:
     _State.next_check = 0.0
 
 
+def forget() -> None:
+    """Drop this process's calendar, so the next call rebuilds it from the database and the
+    current settings (tests, or after changing working hours in a shell)."""
+    with _State.lock:
+        _State.calendar = None
+        _State.overrides = None
+        _State.next_check = 0.0
+
+
 def _on_override_change(**kwargs: Any) -> None:
     from django.db import transaction
 
