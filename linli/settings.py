@@ -196,3 +196,41 @@ LOGGING = {
 
 # Demo log-ins share one password so it is hashed once (see linli/places/demo).
 DEMO_PASSWORD = env_str("LINLI_DEMO_PASSWORD", "linli-demo-2026")
+
+# Notifications ---------------------------------------------------------------------------
+# linli/notify; see docs/notifications.md. Retry delay after the n-th failed attempt:
+# NOTIFY_RETRY_BASE × 2^(n−1) seconds, at most NOTIFY_RETRY_CAP; NOTIFY_MAX_ATTEMPTS in all.
+NOTIFY_SITE_URL = env_str("LINLI_SITE_URL")
+NOTIFY_HTTP_TIMEOUT = env_int("LINLI_NOTIFY_HTTP_TIMEOUT", 10)
+NOTIFY_RETRY_BASE = env_int("LINLI_NOTIFY_RETRY_BASE", 30)
+NOTIFY_RETRY_CAP = env_int("LINLI_NOTIFY_RETRY_CAP", 3600)
+NOTIFY_MAX_ATTEMPTS = env_int("LINLI_NOTIFY_MAX_ATTEMPTS", 8)
+# A claimed delivery is invisible to other workers this long (must exceed the HTTP timeout).
+NOTIFY_CLAIM_SECONDS = max(120, 3 * NOTIFY_HTTP_TIMEOUT)
+NOTIFY_WECOM_WEBHOOK_BASE = env_str(
+    "LINLI_WECOM_WEBHOOK_BASE", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+)
+NOTIFY_DINGTALK_WEBHOOK_BASE = env_str(
+    "LINLI_DINGTALK_WEBHOOK_BASE", "https://oapi.dingtalk.com/robot/send"
+)
+NOTIFY_SMS_BACKEND = env_str("LINLI_SMS_BACKEND", "linli.notify.channels.ConsoleSmsBackend")
+if NOTIFY_HTTP_TIMEOUT <= 0 or NOTIFY_MAX_ATTEMPTS <= 0 or NOTIFY_RETRY_BASE <= 0:
+    raise ImproperlyConfigured("LINLI_NOTIFY_* timeouts, attempts and delays must be positive")
+_email_host = env_str("LINLI_EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if _email_host
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = _email_host or "localhost"
+EMAIL_PORT = env_int("LINLI_EMAIL_PORT", 465)
+EMAIL_HOST_USER = env_str("LINLI_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("LINLI_EMAIL_PASSWORD")
+EMAIL_USE_SSL = env_bool("LINLI_EMAIL_SSL", default=EMAIL_PORT == 465)
+EMAIL_USE_TLS = env_bool("LINLI_EMAIL_STARTTLS", default=False)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ImproperlyConfigured("LINLI_EMAIL_SSL and LINLI_EMAIL_STARTTLS exclude each other")
+EMAIL_TIMEOUT = NOTIFY_HTTP_TIMEOUT
+DEFAULT_FROM_EMAIL = env_str("LINLI_EMAIL_FROM", "邻里 <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# End of notifications --------------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""Back office: group robots per area, secret encrypted and never shown, retry."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from linli.common.pii import decrypt
+from linli.notify import services
+from linli.notify.models import Delivery, DeliveryStatus, GroupRobot
+from linli.people.models import Role
+from linli.testing.factories import staff_user
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("linli.notify.tests.urls")]
+
+DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=abc123"
+
+
+def robot_form(area, **overrides):  # type: ignore[no-untyped-def]
+    data = {
+        "area": str(area.pk),
+        "kind": "dingtalk",
+        "name": "社区钉钉群",
+        "webhook_url": DINGTALK,
+        "secret": "SECtopsecret",
+        "keyword": "",
+        "active": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_community_admin_adds_a_robot_with_encrypted_secret(client, areas, community_admin):
+    client.force_login(community_admin)
+
+    response = client.post(reverse("admin:notify_grouprobot_add"), robot_form(areas["community"]))
+
+    assert response.status_code == 302
+    robot = GroupRobot.objects.get()
+    assert decrypt(robot.secret_encrypted) == "SECtopsecret"
+    html = client.get(reverse("admin:notify_grouprobot_change", args=[robot.pk])).content.decode()
+    assert "SECtopsecret" not in html and "abc123" in html
+
+
+def test_leaving_the_secret_empty_keeps_it(client, areas, community_admin):
+    client.force_login(community_admin)
+    robot = services.group_robot_create(
+        area=areas["community"], kind="dingtalk", name="群", webhook_url=DINGTALK, secret="SECold"
+    )
+
+    client.post(
+        reverse("admin:notify_grouprobot_change", args=[robot.pk]),
+        robot_form(areas["community"], name="群", secret=""),
+    )
+
+    assert decrypt(GroupRobot.objects.get(pk=robot.pk).secret_encrypted) == "SECold"
+
+
+def test_bad_url_and_secret_give_chinese_errors(client, areas, community_admin):
+    client.force_login(community_admin)
+
+    html = client.post(
+        reverse("admin:notify_grouprobot_add"),
+        robot_form(areas["community"], webhook_url="https://example.com/x?y=1", secret="nope"),
+    ).content.decode()
+
+    assert "钉钉群机器人的 Webhook 地址必须以" in html
+    assert "钉钉加签密钥应以 SEC 开头" in html
+    assert not GroupRobot.objects.exists()
+
+
+def test_robots_elsewhere_are_not_visible(client, areas, other_areas):
+    robot = services.group_robot_create(
+        area=areas["community"], kind="dingtalk", name="群", webhook_url=DINGTALK
+    )
+    admin = staff_user(other_areas["community"], Role.COMMUNITY_ADMIN)
+    client.force_login(admin)
+
+    url = reverse("admin:notify_grouprobot_change", args=[robot.pk])
+    assert client.get(url).status_code == 404
+    changelist = client.get(reverse("admin:notify_grouprobot_changelist"))
+    assert list(changelist.context["cl"].result_list) == []
+
+
+def test_retry_action_requeues_a_dead_delivery(
+    client, areas, community_admin, sms_outbox, django_capture_on_commit_callbacks
+):
+    from linli.notify.services import Recipient
+
+    result = services.notify(
+        recipients=[Recipient(phone="13912345678")],
+        title="t",
+        kind="k",
+        channels=["sms"],
+        area=areas["micro_grid"],
+    )
+    Delivery.objects.update(status=DeliveryStatus.DEAD)
+    client.force_login(community_admin)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(
+            reverse("admin:notify_delivery_changelist"),
+            {"action": "retry", "_selected_action": [str(result.deliveries[0].pk)]},
+        )
+
+    assert Delivery.objects.get().status == DeliveryStatus.PENDING
+    assert len(callbacks) == 1
