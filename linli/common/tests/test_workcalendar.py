@@ -503,3 +503,39 @@ def test_elapsed_time_is_the_sum_of_the_running_intervals(start, pieces, pause) 
         if (total := total + piece) >= limit
     )
     assert cal.clock_due_at(intervals, limit, working_time=True) == reached
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    start=st.datetimes(min_value=dt.datetime(2025, 9, 1), max_value=dt.datetime(2025, 10, 31)),
+    overrides=st.dictionaries(
+        st.dates(min_value=dt.date(2025, 9, 1), max_value=dt.date(2025, 12, 31)), st.booleans()
+    ),
+    seconds=st.integers(min_value=1, max_value=15 * DAY),
+)
+def test_overrides_are_obeyed_by_the_arithmetic(start, overrides, seconds) -> None:
+    cal = WorkCalendar(
+        overrides=overrides, working_hours=parse_working_hours(DEFAULT_WORKING_HOURS)
+    )
+    start = start.replace(tzinfo=TZ)
+    due = cal.add_working_time(start, seconds)
+    assert overrides.get(due.date(), chinese_calendar.is_workday(due.date()))
+    assert cal.working_seconds_between(start, due) == seconds
+    for day, is_workday in overrides.items():
+        assert cal.is_workday(day) is is_workday
+
+
+def test_package_range_is_found_by_probing() -> None:
+    years = package_years()
+    for year in (years.start, years.stop - 1):
+        chinese_calendar.is_workday(dt.date(year, 12, 31))
+    for year in (years.start - 1, years.stop):
+        with pytest.raises(NotImplementedError):
+            chinese_calendar.is_workday(dt.date(year, 1, 1))
+
+
+@pytest.mark.parametrize("value", [-1, "30", True])
+def test_bad_refresh_interval_is_refused(settings, value) -> None:
+    settings.LINLI_CALENDAR_REFRESH_SECONDS = value
+    with pytest.raises(ImproperlyConfigured, match="LINLI_CALENDAR_REFRESH_SECONDS"):
+        workcalendar.refresh_seconds_from_settings()
