@@ -1,5 +1,13 @@
-"""URL routes (filled in by the owning module)."""
+"""The resident report page (public, age-friendly), mounted at ``/report/``."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from linli.cases import views_public
+
+app_name = "report"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views_public.report, name="start"),
+    path("elder/", views_public.elder_toggle, name="elder"),
+    path("<str:number>/", views_public.status, name="status"),
+]

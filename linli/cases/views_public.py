@@ -1,0 +1,265 @@
+"""The resident report page ``/report/``: public, step by step, age-friendly (适老化).
+
+MIIT 2021 age-friendly rules followed here: one obvious action per screen (what happened →
+where → which building → phone → submit), large text and targets in elder mode (a cookie
+set by a plain link, no JavaScript needed), no pop-ups, no time limits (the steps carry
+their data in the page, not in an expiring session), colour never the only cue.
+
+Submissions are limited per IP address (:data:`RATE_LIMIT` per :data:`RATE_WINDOW`
+seconds) with a friendly message. ``/report/<number>/`` shows the public status and
+timeline: no staff names, no personal data, no photos.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms as django_forms
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
+
+from linli.cases import forms, services
+from linli.cases.errors import CaseInputError
+from linli.cases.models import FINAL_STATUSES, Case, CaseAction, CaseChannel, CaseStatus
+
+ELDER_COOKIE = "linli_elder"
+RATE_LIMIT = 5
+RATE_WINDOW = 600  # seconds
+STEPS = ("what", "where", "building", "contact")
+STEP_TITLES = {
+    "what": "发生了什么？",
+    "where": "在哪里？",
+    "building": "在哪栋楼？",
+    "contact": "留个电话（可不留）",
+}
+
+#: Public wording of the states: residents see progress, not the internal workflow.
+PUBLIC_STATUS = {
+    CaseStatus.REPORTED: "已收到，等待社区受理",
+    CaseStatus.REGISTERED: "社区已受理",
+    CaseStatus.RETURNED: "社区已受理，正在安排处理",
+    CaseStatus.DISPATCHED: "已安排人员处理",
+    CaseStatus.IN_PROGRESS: "正在处理",
+    CaseStatus.HANDLED: "已处理，等待社区核实",
+    CaseStatus.VERIFIED: "已核实，即将办结",
+    CaseStatus.CLOSED: "已办结",
+    CaseStatus.REJECTED: "未受理",
+    CaseStatus.SUSPENDED: "暂缓处理",
+    CaseStatus.MERGED: "与同一件事合并处理",
+}
+#: Timeline rows shown to the public (notes and participants stay internal).
+PUBLIC_ACTIONS = {
+    CaseAction.REPORT,
+    CaseAction.REGISTER,
+    CaseAction.REJECT,
+    CaseAction.DISPATCH,
+    CaseAction.ACCEPT,
+    CaseAction.HANDLE,
+    CaseAction.VERIFY,
+    CaseAction.CLOSE,
+    CaseAction.SUSPEND,
+    CaseAction.RESUME,
+    CaseAction.MERGE,
+    CaseAction.REOPEN,
+}
+
+
+def is_elder(request: HttpRequest) -> bool:
+    return request.COOKIES.get(ELDER_COOKIE) == "1"
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    context = {**context, "elder": is_elder(request), "here": request.get_full_path()}
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def elder_toggle(request: HttpRequest) -> HttpResponse:
+    """``/report/elder/?on=1&next=/report/``: switch elder mode with a cookie (one year)."""
+    back = request.GET.get("next", "/report/")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/report/"
+    response = redirect(back)
+    if request.GET.get("on") == "1":
+        response.set_cookie(ELDER_COOKIE, "1", max_age=365 * 86400, samesite="Lax")
+    else:
+        response.delete_cookie(ELDER_COOKIE)
+    return response
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy
+    # rewrites it, and trusting it would let anyone dodge the limit.
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def rate_limited(request: HttpRequest) -> bool:
+    """Whether this IP already filed :data:`RATE_LIMIT` reports in the current window."""
+    count = cache.get(f"linli:report:{_client_ip(request)}", 0)
+    return int(count) >= RATE_LIMIT
+
+
+def _count_submission(request: HttpRequest) -> None:
+    key = f"linli:report:{_client_ip(request)}"
+    if not cache.add(key, 1, RATE_WINDOW):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, RATE_WINDOW)
+
+
+class Wizard:
+    """The four step forms bound to the same POST; earlier answers ride along as hidden
+    fields, so nothing expires while someone takes their time."""
+
+    def __init__(self, data: Any | None) -> None:
+        self.what = forms.PublicWhatForm(data, prefix="what")
+        self.where = forms.PublicWhereForm(data, prefix="where")
+        community = None
+        if data is not None and self.where.is_valid():
+            community = self.where.cleaned_data.get("community")
+        self.community = community
+        self.building = forms.PublicBuildingForm(data, prefix="building", community=community)
+        self.contact = forms.PublicContactForm(data, prefix="contact")
+
+    def form(self, step: str) -> django_forms.Form:
+        form: django_forms.Form = getattr(self, step)
+        return form
+
+    def needs_building(self) -> bool:
+        """Step 3 is skipped when the phone gave a location."""
+        return not (self.where.is_valid() and self.where.cleaned_data.get("point") is not None)
+
+    def steps(self) -> list[str]:
+        return [s for s in STEPS if s != "building" or self.needs_building()]
+
+
+def report(request: HttpRequest) -> HttpResponse:
+    """``/report/``: GET starts at step 1; each POST checks the steps so far and shows the
+    next one (or the first with an error); the last step files the case."""
+    if request.method != "POST":
+        return _step(request, Wizard(None), "what")
+    wizard = Wizard(request.POST)
+    if request.POST.get("back"):
+        steps = wizard.steps()
+        current = request.POST.get("step", "what")
+        index = steps.index(current) if current in steps else 1
+        return _step(request, wizard, steps[max(index - 1, 0)], bound=False)
+    current = request.POST.get("step", "what")
+    steps = wizard.steps()
+    if current not in steps:
+        current = steps[0]
+    for step in steps[: steps.index(current) + 1]:
+        if not wizard.form(step).is_valid():
+            return _step(request, wizard, step, status=400)
+    position = steps.index(current)
+    if position + 1 < len(steps):
+        return _step(request, wizard, steps[position + 1], bound=False)
+    return _submit(request, wizard)
+
+
+def _step(
+    request: HttpRequest, wizard: Wizard, step: str, *, status: int = 200, bound: bool = True
+) -> HttpResponse:
+    steps = wizard.steps()
+    form = wizard.form(step)
+    if not bound:
+        # Show the next step fresh (no "required" errors before anything was typed),
+        # keeping whatever was entered if the person came back to it.
+        if step == "building":
+            form = forms.PublicBuildingForm(
+                initial=_initial(form), prefix=form.prefix, community=wizard.community
+            )
+        else:
+            form = type(form)(initial=_initial(form), prefix=form.prefix)
+    hidden = [wizard.form(s) for s in steps if s != step]
+    context = {
+        "step": step,
+        "number": steps.index(step) + 1,
+        "total": len(steps),
+        "title": STEP_TITLES[step],
+        "form": form,
+        "hidden": hidden,
+        "last": step == steps[-1],
+        "first": step == steps[0],
+        "summary": _summary(wizard) if step == steps[-1] else None,
+    }
+    return _render(request, "cases/public_step.html", context, status=status)
+
+
+def _initial(form: django_forms.Form) -> dict[str, Any]:
+    if not form.is_bound:
+        return {}
+    return {name: form[name].value() for name in form.fields}
+
+
+def _summary(wizard: Wizard) -> list[tuple[str, str]]:
+    """What the person is about to send, in plain words (shown above the submit button)."""
+    rows: list[tuple[str, str]] = []
+    if wizard.what.is_valid():
+        rows.append(("问题", wizard.what.cleaned_data["category"].name))
+        rows.append(("情况", wizard.what.cleaned_data["description"]))
+    if wizard.where.is_valid():
+        if wizard.where.cleaned_data.get("point") is not None:
+            rows.append(("位置", "您手机的当前位置"))
+        elif wizard.community is not None:
+            rows.append(("社区", wizard.community.name))
+    if wizard.needs_building() and wizard.building.is_valid():
+        data = wizard.building.cleaned_data
+        place = " ".join(x for x in [str(data["building"] or ""), data["address"]] if x)
+        rows.append(("楼栋/地址", place))
+    return rows
+
+
+def _submit(request: HttpRequest, wizard: Wizard) -> HttpResponse:
+    if rate_limited(request):
+        return _render(request, "cases/public_limited.html", {"minutes": RATE_WINDOW // 60}, 429)
+    what, where = wizard.what.cleaned_data, wizard.where.cleaned_data
+    building_data = wizard.building.cleaned_data if wizard.needs_building() else {}
+    user = request.user if request.user.is_authenticated else None
+    try:
+        case = services.case_report(
+            category=what["category"],
+            description=what["description"],
+            channel=CaseChannel.RESIDENT,
+            reporter=user,  # type: ignore[arg-type]
+            reporter_phone=wizard.contact.cleaned_data["phone"],
+            point=where.get("point"),
+            building=building_data.get("building"),
+            address=building_data.get("address", ""),
+        )
+    except CaseInputError as exc:
+        step = {"location": "building" if wizard.needs_building() else "where"}.get(
+            exc.field, "what"
+        )
+        form = wizard.form(step)
+        form.add_error(None, str(exc))
+        return _step(request, wizard, step, status=400)
+    _count_submission(request)
+    return redirect(f"/report/{case.number}/?new=1")
+
+
+@require_GET
+def status(request: HttpRequest, number: str) -> HttpResponse:
+    """``/report/<number>/``: public status and timeline (no names, phones or photos)."""
+    case = Case.objects.select_related("category", "area__parent").filter(number=number).first()
+    if case is None:
+        raise Http404("没有这个事件编号")
+    events = case.events.filter(action__in=PUBLIC_ACTIONS).only("action", "at", "to_status")
+    community = case.area
+    while community.parent_id is not None and community.kind != "community":
+        community = community.parent  # type: ignore[assignment]
+    context = {
+        "case": case,
+        "community": community,
+        "public_status": PUBLIC_STATUS[CaseStatus(case.status)],
+        "finished": case.status in FINAL_STATUSES,
+        "events": [{"at": e.at, "label": e.get_action_display()} for e in events],
+        "new": request.GET.get("new") == "1",
+    }
+    return _render(request, "cases/public_status.html", context)

@@ -1,0 +1,172 @@
+"""Grid-worker phone pages: my cases, report in three taps, duplicate hints, case detail.
+
+Mobile first (375 px wide, touch targets ≥ 44 px, one hand): big category buttons, a
+searchable building list of the worker's micro-grids, "use my location" (browser
+Geolocation, WGS-84), a camera photo input.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from linli.cases import forms, services
+from linli.cases.errors import CaseError, CaseInputError
+from linli.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseChannel,
+    CaseEvent,
+    CasePhoto,
+    CategoryKind,
+)
+from linli.cases.selectors import cases_visible_to
+from linli.cases.views import case_for, due_label, error_page
+from linli.cases.views_actions import actions_for, attach_photo
+from linli.people.scoping import scope
+from linli.places.models import Area, AreaKind
+
+MINE_LIMIT = 200
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """``/cases/mine/``: the worker's micro-grids and open cases, soonest due first."""
+    user = request.user
+    now = timezone.now()
+    open_cases = cases_visible_to(user).filter(status__in=OPEN_STATUSES)
+    counts = open_cases.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(due_at__lt=now, paused_at__isnull=True)),
+        mine=Count("pk", filter=Q(handler=user)),
+    )
+    rows = open_cases.select_related("building").order_by(
+        F("due_at").asc(nulls_last=True), "created_at"
+    )[:MINE_LIMIT]
+    grids = scope(Area.objects.filter(kind=AreaKind.MICRO_GRID), user, area_field="").order_by(
+        "path"
+    )[:20]
+    context = {
+        "rows": [{"case": case, "due": due_label(case, now)} for case in rows],
+        "counts": counts,
+        "grids": grids,
+        "limit": MINE_LIMIT,
+    }
+    return render(request, "cases/mine.html", context)
+
+
+@login_required
+def new(request: HttpRequest) -> HttpResponse:
+    """``/cases/new/``: report a case (category → building or location → photo → submit)."""
+    form = forms.WorkerReportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        category = data["category"]
+        user = request.user
+        try:
+            with transaction.atomic():  # a photo that fails to store un-files the report
+                case = services.case_report(
+                    category=category,
+                    description=data["description"] or f"网格巡查发现：{category.name}",
+                    channel=CaseChannel.GRID_PATROL,
+                    reporter=user,  # type: ignore[arg-type]
+                    reporter_name=user.get_full_name() or user.get_username(),  # type: ignore[union-attr]
+                    point=data["point"],
+                    building=data["building"],
+                )
+                if data.get("photo"):
+                    report_event = case.events.first()
+                    attach_photo(case=case, photo=data["photo"], actor=user, event=report_event)  # type: ignore[arg-type]
+        except CaseInputError as exc:
+            form.add_error(_field_of(form, exc), str(exc))
+        else:
+            messages.success(request, f"已上报，事件编号 {case.number}")
+            return redirect("cases:detail", number=case.number)
+    status = 400 if request.method == "POST" else 200
+    common = list(
+        forms.categories().filter(kind=CategoryKind.COMMUNITY).values_list("pk", flat=True)
+    )
+    context = {"form": form, "common": common}
+    return render(request, "cases/new.html", context, status=status)
+
+
+def _field_of(form: forms.forms.Form, exc: CaseInputError) -> str | None:
+    """The form field a service error belongs to (``location`` → building), else None."""
+    field = {"location": "building", "reporter_phone": "caller_phone"}.get(exc.field, exc.field)
+    return field if field in form.fields else None
+
+
+@login_required
+@require_GET
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """htmx fragment: open cases of the chosen category near the chosen building or point."""
+    from linli.cases.duplicates import duplicate_candidates
+
+    form = forms.WorkerReportForm(request.GET, user=request.user)
+    form.is_valid()  # only the parsed category and location are used
+    data = form.cleaned_data
+    category, point, building = data.get("category"), data.get("point"), data.get("building")
+    candidates: list[Case] = []
+    if category is not None and (point is not None or building is not None):
+        found = duplicate_candidates(category=category, point=point, building=building)
+        visible = set(
+            cases_visible_to(request.user)
+            .filter(pk__in=[case.pk for case in found])
+            .values_list("pk", flat=True)
+        )
+        candidates = [case for case in found if case.pk in visible]
+    return render(request, "cases/_duplicates.html", {"candidates": candidates})
+
+
+@login_required
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    """``/cases/<number>/``: timeline, photos, participants, due time and allowed actions."""
+    case = case_for(request.user, number)
+    events = (
+        CaseEvent.objects.filter(case=case)
+        .select_related("actor", "witness")
+        .prefetch_related("photos")
+        .order_by("at", "pk")
+    )
+    context = {
+        "case": case,
+        "due": due_label(case),
+        "events": events,
+        "photos": case.photos.order_by("uploaded_at", "pk"),
+        "participants": case.participants.select_related("user", "organization").order_by(
+            "created_at"
+        ),
+        "actions": actions_for(request.user, case),
+        "merged": case.merged_cases.only("number", "title"),
+        "note_form": forms.NoteForm(),
+    }
+    return render(request, "cases/detail.html", context)
+
+
+@login_required
+def photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
+    """A case photo: the original for staff, the copy without EXIF for anyone else."""
+    case = case_for(request.user, number)
+    item = CasePhoto.objects.filter(case=case, pk=pk).first()
+    if item is None:
+        raise Http404("没有这张照片")
+    image = item.image if request.user.is_staff else item.public_image  # type: ignore[union-attr]
+    if not image:
+        raise Http404("没有这张照片")
+    return FileResponse(image.open("rb"), content_type=_content_type(image.name or ""))
+
+
+def _content_type(name: str) -> str:
+    suffix = name.rsplit(".", 1)[-1].lower()
+    return {"png": "image/png", "webp": "image/webp"}.get(suffix, "image/jpeg")
+
+
+def refuse(request: HttpRequest, exc: CaseError, case: Case) -> HttpResponse:
+    """Render a refused action (kept here so the action view stays one screen)."""
+    return error_page(request, exc, case=case)
