@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
@@ -119,6 +120,34 @@ def refresh_seconds_from_settings() -> float:
             f"LINLI_CALENDAR_REFRESH_SECONDS must be a number of seconds >= 0, got {value!r}"
         )
     return float(value)
+
+
+@checks.register()
+def check_calendar_settings(**kwargs: Any) -> list[checks.CheckMessage]:
+    """System check (``linli check``, ``migrate``, so ``linli up``): the calendar settings
+    parse, and the package knows the current year.
+
+    Registered when this module is imported, which the admin's autodiscovery of
+    ``linli/common/admin.py`` does at start-up.
+    """
+    messages: list[checks.CheckMessage] = []
+    for read in (working_hours_from_settings, refresh_seconds_from_settings):
+        try:
+            read()
+        except ImproperlyConfigured as error:
+            messages.append(checks.Error(str(error), id="linli.calendar.E001"))
+    year = timezone.localdate().year
+    if not package_covers(year):
+        messages.append(
+            checks.Warning(
+                f"chinesecalendar does not cover {year}: working-time SLAs count Monday-Friday "
+                "plus admin overrides only.",
+                hint="Upgrade chinesecalendar or enter the official schedule as 工作日历调整 "
+                "(docs/calendar.md).",
+                id="linli.calendar.W001",
+            )
+        )
+    return messages
 
 
 # --- the package --------------------------------------------------------------------------

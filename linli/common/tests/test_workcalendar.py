@@ -539,3 +539,27 @@ def test_bad_refresh_interval_is_refused(settings, value) -> None:
     settings.LINLI_CALENDAR_REFRESH_SECONDS = value
     with pytest.raises(ImproperlyConfigured, match="LINLI_CALENDAR_REFRESH_SECONDS"):
         workcalendar.refresh_seconds_from_settings()
+
+
+def test_system_check_reports_bad_working_hours(settings) -> None:
+    settings.LINLI_WORKING_HOURS = "8-12"
+    messages = workcalendar.check_calendar_settings()
+    assert [m.id for m in messages if m.id == "linli.calendar.E001"] == ["linli.calendar.E001"]
+    assert "LINLI_WORKING_HOURS" in messages[0].msg
+
+
+def test_system_check_is_registered_and_quiet_for_good_settings(settings) -> None:
+    from django.core import checks
+
+    settings.LINLI_WORKING_HOURS = DEFAULT_WORKING_HOURS
+    assert checks.registry.registry.get_checks().count(workcalendar.check_calendar_settings) == 1
+    errors = [m for m in workcalendar.check_calendar_settings() if m.is_serious()]
+    assert errors == []
+
+
+def test_system_check_warns_when_the_package_does_not_know_this_year(monkeypatch) -> None:
+    next_year = dt.date(uncovered_year(), 3, 1)
+    monkeypatch.setattr(workcalendar.timezone, "localdate", lambda: next_year)
+    warnings = [m for m in workcalendar.check_calendar_settings() if m.id == "linli.calendar.W001"]
+    assert len(warnings) == 1
+    assert str(next_year.year) in warnings[0].msg
