@@ -124,7 +124,7 @@ def refresh_seconds_from_settings() -> float:
 
 @checks.register()
 def check_calendar_settings(**kwargs: Any) -> list[checks.CheckMessage]:
-    """System check (``linli check``, ``migrate``, so ``linli up``): the calendar settings
+    """System check (``linli up``, ``linli check``, other commands): the calendar settings
     parse, and the package knows the current year.
 
     Registered when this module is imported, which the admin's autodiscovery of
