@@ -110,7 +110,10 @@ def notify(
     """
     title, kind, link = title.strip(), kind.strip(), link.strip()
     _validate(title=title, kind=kind, link=link, channels=channels, area=area)
-    people = [r if isinstance(r, Recipient) else Recipient(user=r) for r in recipients]
+    # The same person named twice (as assignee and as grid worker, say) hears it once.
+    people = list(
+        dict.fromkeys(r if isinstance(r, Recipient) else Recipient(user=r) for r in recipients)
+    )
     common: dict[str, Any] = {"kind": kind, **_subject_fields(subject)}
     message = {"title": title, "body": body, "url": absolute_url(link)}
     notifications = []

@@ -105,3 +105,35 @@ def test_retry_action_requeues_a_dead_delivery(
 
     assert Delivery.objects.get().status == DeliveryStatus.PENDING
     assert len(callbacks) == 1
+
+
+def test_clear_secret_removes_it(client, areas, community_admin):
+    client.force_login(community_admin)
+    robot = services.group_robot_create(
+        area=areas["community"], kind="dingtalk", name="群", webhook_url=DINGTALK, secret="SECold"
+    )
+
+    client.post(
+        reverse("admin:notify_grouprobot_change", args=[robot.pk]),
+        robot_form(areas["community"], name="群", secret="", clear_secret="on"),
+    )
+
+    assert GroupRobot.objects.get(pk=robot.pk).secret_encrypted == ""
+
+
+def test_deliveries_of_other_areas_are_not_listed(client, areas, other_areas, sms_outbox):
+    from linli.notify.services import Recipient
+
+    for area in (areas["micro_grid"], other_areas["micro_grid"]):
+        services.notify(
+            recipients=[Recipient(phone="13912345678")],
+            title=f"{area.name}的消息",
+            kind="k",
+            channels=["sms"],
+            area=area,
+        )
+    client.force_login(staff_user(areas["community"], Role.COMMUNITY_ADMIN))
+
+    rows = client.get(reverse("admin:notify_delivery_changelist")).context["cl"].result_list
+
+    assert [d.area for d in rows] == [areas["micro_grid"]]
