@@ -11,6 +11,15 @@ import pytest
 pytest_plugins = ["linli.testing.browser"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_work_calendar():  # type: ignore[no-untyped-def]
+    """A rolled-back calendar override must not leak into the next test's cache."""
+    yield
+    from linli.common import workcalendar
+
+    workcalendar.forget()
+
+
 @pytest.fixture
 def areas(db):  # type: ignore[no-untyped-def]
     """The area chain under street 640106001 (``areas["micro_grid"]`` etc.)."""

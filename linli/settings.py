@@ -194,6 +194,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Working time for SLA clocks (linli/common/workcalendar.py, docs/calendar.md).
+LINLI_WORKING_HOURS = env_str("LINLI_WORKING_HOURS", "08:30-12:00,14:00-17:30")
+LINLI_CALENDAR_REFRESH_SECONDS = env_int("LINLI_CALENDAR_REFRESH_SECONDS", 30)
+
 # Demo log-ins share one password so it is hashed once (see linli/places/demo).
 DEMO_PASSWORD = env_str("LINLI_DEMO_PASSWORD", "linli-demo-2026")
 
