@@ -105,7 +105,9 @@ def photo_check(upload: UploadedFile | io.BytesIO | bytes) -> CheckedPhoto:
                 )
             image.load()
             public = _reencode(image, fmt)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise CaseInputError("照片像素过多，最多 4000 万像素", field="photos") from None
+    except UnidentifiedImageError:
         raise CaseInputError(
             "文件不是可识别的图片（只接受 JPEG、PNG 或 WebP）", field="photos"
         ) from None

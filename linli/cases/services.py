@@ -110,6 +110,7 @@ def case_report(
     point: LatLng | None = None,
     building: Building | None = None,
     household: Household | None = None,
+    subject_resident: Resident | None = None,
     address: str = "",
     attributes: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
@@ -120,6 +121,8 @@ def case_report(
         point: WGS-84 (convert GCJ-02 with ``linli.common.geo.parse_lat_lng`` first).
         building / household: a building picked on the phone page locates the case even
             without GPS; a household implies its building.
+        subject_resident: the resident the case is about (e.g. an elderly man living
+            alone); implies his household when none is given.
 
     Raises:
         CaseInputError: inactive category, empty or over-long text (description ≤ 4,000
@@ -131,6 +134,8 @@ def case_report(
         description, field="description", label="描述", max_length=MAX_DESCRIPTION
     )
     title = clean_text(title, field="title", label="标题", max_length=100, required=False)
+    if subject_resident is not None and household is None:
+        household = subject_resident.household
     if household is not None and building is None:
         building = household.building
     area = area_for_location(point=point, building=building)
@@ -150,6 +155,7 @@ def case_report(
         area=area,
         building=building,
         household=household,
+        subject_resident=subject_resident,
         lat=lat,
         lng=lng,
         address=clean_text(address, field="address", label="地址", max_length=200, required=False),

@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 from typing import Any
 
+import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -116,3 +117,9 @@ def walk_to(case: Case, status: str, a: Actors, *, now: dt.datetime = MONDAY) ->
     case = services.case_close(case=case, actor=a.dispatcher, now=t)
     assert status == S.CLOSED
     return case
+
+
+@pytest.fixture(autouse=False)
+def fast_passwords(settings):  # type: ignore[no-untyped-def]
+    """Test users need no PBKDF2 work factor (their passwords are never attacked)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -12,7 +12,9 @@ import pytest
 from linli.cases import services
 from linli.cases.errors import IllegalTransition
 from linli.cases.models import Case, CaseEvent, CaseParticipant, CasePhoto, CaseStatus
-from linli.cases.tests.lifecycle import MONDAY, Actors, report, walk_to
+from linli.cases.tests.lifecycle import MONDAY, Actors, fast_passwords, report, walk_to  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 S = CaseStatus
 LATER = MONDAY + dt.timedelta(hours=2)
