@@ -9,6 +9,7 @@ so that a browser sniffing the body never finds a tag either.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -30,13 +31,15 @@ ITEM_TAGS = {
     "attributes": "attribute",
     "values": "value",
 }
+#: Characters XML 1.0 cannot carry at all (not even escaped); dropped from XML text only.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
 def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _element(tag: str, value: Any) -> ET.Element:

@@ -248,3 +248,16 @@ def test_list_query_count_does_not_grow_with_cases(
         report(site)
     with django_assert_max_num_queries(4):
         assert len(client.get(URL, {"extensions": "true"}).json()) == 12
+
+
+def test_control_characters_never_break_the_xml(client: Client, site: Site) -> None:
+    case = report(site, description="堆物\x0b\x01在楼道\x1f")
+    as_xml = client.get(f"/open311/v2/requests/{case.number}.xml")
+    [item] = xml_items(as_xml.content, "service_requests", "request")
+    assert item["description"] == "堆物在楼道"
+
+
+def test_the_jurisdiction_comes_from_settings(client: Client, site: Site, settings: Any) -> None:
+    settings.LINLI_OPEN311_JURISDICTION = "xingqing.yinchuan.gov.cn"
+    assert client.get(URL, {"jurisdiction_id": "xingqing.yinchuan.gov.cn"}).status_code == 200
+    error_of(client.get(URL, {"jurisdiction_id": "jinfeng.yinchuan.gov.cn"}), 404)
