@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -20,13 +21,26 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from linli.common.admin_base import ADMIN_ROLES, FULL, VIEW, ScopedAdmin, role_table
-from linli.common.pii import encrypt
+from linli.common.pii import encrypt, mask_phone
 from linli.notify import services
-from linli.notify.models import Channel, Delivery, GroupRobot, Notification
+from linli.notify.models import Delivery, GroupRobot, Notification
 from linli.people.models import Role
 from linli.people.scoping import roles
 
 ROBOT_PERMISSIONS = role_table((ADMIN_ROLES, FULL), ([Role.GRID_LEADER], VIEW))
+DELIVERY_FIELDS = (
+    "channel",
+    "target",
+    "area",
+    "kind",
+    "content",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "sent_at",
+    "created_at",
+)
 DELIVERY_PERMISSIONS = role_table((ADMIN_ROLES, VIEW), ([Role.GRID_LEADER], VIEW))
 
 
@@ -93,14 +107,7 @@ class GroupRobotAdmin(ScopedAdmin):
     @admin.action(description="发送测试消息")
     def send_test(self, request: HttpRequest, queryset: QuerySet[GroupRobot]) -> None:
         for robot in queryset.select_related("area"):
-            channel = Channel.WECOM if robot.kind == Channel.WECOM else Channel.DINGTALK
-            services.notify(
-                title="邻里测试消息",
-                body=f"这是发往“{robot.name}”的测试消息，收到说明群机器人配置正确。",
-                kind="notify.test",
-                channels=[channel],
-                area=robot.area,
-            )
+            services.group_robot_test(robot=robot)
         self.message_user(
             request, "测试消息已排队发送，请在群里查看，结果见“消息投递”。", messages.SUCCESS
         )
@@ -115,7 +122,15 @@ class DeliveryAdmin(ScopedAdmin):
     search_fields = ["target", "kind"]
     date_hierarchy = "created_at"
     actions = ["retry"]
-    readonly_fields = [f.name for f in Delivery._meta.fields]
+    fields = readonly_fields = DELIVERY_FIELDS
+
+    @admin.display(description="发送内容")
+    def content(self, delivery: Delivery) -> str:
+        """The message without the full phone number (the payload keeps it for sending)."""
+        payload = dict(delivery.payload)
+        if "phone" in payload:
+            payload["phone"] = mask_phone(payload["phone"])
+        return json.dumps(payload, ensure_ascii=False, indent=1)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -126,16 +126,10 @@ def notify(
     deliveries = _robot_deliveries(area, channels, message)
     for person in people:
         deliveries += _personal_deliveries(person, channels, message)
-    now = timezone.now()
     for delivery in deliveries:
         delivery.area, delivery.kind = area, kind
         delivery.subject_type, delivery.subject_id = common["subject_type"], common["subject_id"]
-        if delivery.status == DeliveryStatus.PENDING:
-            delivery.next_attempt_at = now
-    created = Delivery.objects.bulk_create(deliveries)
-    pending = [d.pk for d in created if d.status == DeliveryStatus.PENDING]
-    if pending:
-        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=pending), robust=True)
+    created = _deliveries_save(deliveries)
     return NotifyResult(notifications=notifications, deliveries=created)
 
 
@@ -149,7 +143,7 @@ def _validate(
         errors["title"] = "通知标题不能超过 200 个字"
     if not kind or len(kind) > 50:
         errors["kind"] = "通知类型不能为空，且不超过 50 个字符"
-    if link and not link.startswith(("/", "https://", "http://")):
+    if link and (link.startswith("//") or not link.startswith(("/", "https://", "http://"))):
         errors["link"] = "链接必须是以 / 开头的站内路径或 http(s) 地址"
     unknown = sorted(set(channels) - set(Channel.values))
     if unknown:
@@ -185,6 +179,27 @@ def robots_for(area: Area, kind: str) -> list[GroupRobot]:
     )
 
 
+def _deliveries_save(deliveries: list[Delivery]) -> list[Delivery]:
+    """Insert ``deliveries`` (pending ones due now) and queue the pending ones on commit."""
+    now = timezone.now()
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.PENDING:
+            delivery.next_attempt_at = now
+    created = Delivery.objects.bulk_create(deliveries)
+    pending = [d.pk for d in created if d.status == DeliveryStatus.PENDING]
+    if pending:
+        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=pending), robust=True)
+    return created
+
+
+def _robot_delivery(robot: GroupRobot, message: dict[str, str]) -> Delivery:
+    if robot.kind == RobotKind.WECOM:
+        payload = wecom_payload(**message)
+    else:
+        payload = dingtalk_payload(**message, keyword=robot.keyword)
+    return Delivery(channel=robot.kind, robot=robot, target=str(robot)[:200], payload=payload)
+
+
 def _robot_deliveries(
     area: Area | None, channels: Collection[str], message: dict[str, str]
 ) -> list[Delivery]:
@@ -197,14 +212,7 @@ def _robot_deliveries(
         robots = robots_for(area, kind)
         if not robots:
             logger.warning("区域 %s 没有启用的%s，该通知不发往群聊", area, kind.label)
-        for robot in robots:
-            if kind == RobotKind.WECOM:
-                payload = wecom_payload(**message)
-            else:
-                payload = dingtalk_payload(**message, keyword=robot.keyword)
-            deliveries.append(
-                Delivery(channel=kind, robot=robot, target=str(robot)[:200], payload=payload)
-            )
+        deliveries += [_robot_delivery(robot, message) for robot in robots]
     return deliveries
 
 
@@ -454,3 +462,15 @@ def group_robot_create(
     robot.full_clean()
     robot.save()
     return robot
+
+
+def group_robot_test(*, robot: GroupRobot) -> Delivery:
+    """Queue a test message to this one robot (not its area's other robots)."""
+    message = {
+        "title": "邻里测试消息",
+        "body": f"这是发往“{robot.name}”的测试消息，收到说明群机器人配置正确。",
+        "url": "",
+    }
+    delivery = _robot_delivery(robot, message)
+    delivery.area, delivery.kind = robot.area, "notify.test"
+    return _deliveries_save([delivery])[0]

@@ -42,8 +42,9 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
         )
     except Notification.DoesNotExist:
         raise Http404("没有这条消息") from None
-    if request.POST.get("open") and notification.link.startswith("/"):
-        return redirect(notification.link)
+    link = notification.link
+    if request.POST.get("open") and link.startswith("/") and not link.startswith("//"):
+        return redirect(link)
     return _back(request)
 
 

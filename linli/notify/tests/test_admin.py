@@ -137,3 +137,49 @@ def test_deliveries_of_other_areas_are_not_listed(client, areas, other_areas, sm
     rows = client.get(reverse("admin:notify_delivery_changelist")).context["cl"].result_list
 
     assert [d.area for d in rows] == [areas["micro_grid"]]
+
+
+def test_test_action_posts_to_the_chosen_robot_only(
+    client, areas, community_admin, robot_server, sync_tasks, django_capture_on_commit_callbacks
+):
+    make = services.group_robot_create
+    chosen = make(
+        area=areas["grid"],
+        kind="wecom",
+        name="网格群",
+        webhook_url=f"{robot_server.base}/cgi-bin/webhook/send?key=chosen",
+    )
+    make(
+        area=areas["community"],
+        kind="wecom",
+        name="社区群",
+        webhook_url=f"{robot_server.base}/cgi-bin/webhook/send?key=parent",
+    )
+    client.force_login(community_admin)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:notify_grouprobot_changelist"),
+            {"action": "send_test", "_selected_action": [str(chosen.pk)]},
+        )
+
+    assert [r["query"]["key"] for r in robot_server.requests] == ["chosen"]
+    assert "邻里测试消息" in robot_server.requests[0]["json"]["markdown"]["content"]
+
+
+def test_delivery_page_masks_the_phone(client, areas, community_admin):
+    from linli.notify.services import Recipient
+
+    result = services.notify(
+        recipients=[Recipient(phone="13912345678")],
+        title="t",
+        kind="k",
+        channels=["sms"],
+        area=areas["micro_grid"],
+    )
+    client.force_login(community_admin)
+
+    url = reverse("admin:notify_delivery_change", args=[result.deliveries[0].pk])
+    html = client.get(url).content.decode()
+
+    assert "139****5678" in html and "13912345678" not in html

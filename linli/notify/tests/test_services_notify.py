@@ -227,6 +227,7 @@ def test_user_without_email_gets_a_failed_email_delivery_but_still_the_inbox_row
         ({"title": "长" * 201}, "title", "通知标题不能超过 200 个字"),
         ({"kind": ""}, "kind", "通知类型不能为空，且不超过 50 个字符"),
         ({"link": "javascript:alert(1)"}, "link", "链接必须是以 / 开头的站内路径或 http(s) 地址"),
+        ({"link": "//evil.example/"}, "link", "链接必须是以 / 开头的站内路径或 http(s) 地址"),
         ({"channels": ["fax"]}, "channels", "未知的通知渠道：fax"),
         ({"channels": ["wecom"]}, "area", "发往群机器人的通知必须指定区域"),
     ],
