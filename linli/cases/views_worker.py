@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from linli.cases import forms, services
+from linli.cases.duplicates import duplicate_candidates
 from linli.cases.errors import CaseError, CaseInputError
 from linli.cases.models import (
     OPEN_STATUSES,
@@ -29,6 +30,7 @@ from linli.cases.models import (
 from linli.cases.selectors import cases_visible_to
 from linli.cases.views import case_for, due_label, error_page
 from linli.cases.views_actions import actions_for, attach_photo
+from linli.common.geo import LatLng
 from linli.people.scoping import scope
 from linli.places.models import Area, AreaKind
 
@@ -106,22 +108,24 @@ def _field_of(form: forms.forms.Form, exc: CaseInputError) -> str | None:
 @require_GET
 def duplicates(request: HttpRequest) -> HttpResponse:
     """htmx fragment: open cases of the chosen category near the chosen building or point."""
-    from linli.cases.duplicates import duplicate_candidates
-
     form = forms.WorkerReportForm(request.GET, user=request.user)
     form.is_valid()  # only the parsed category and location are used
     data = form.cleaned_data
     category, point, building = data.get("category"), data.get("point"), data.get("building")
-    candidates: list[Case] = []
-    if category is not None and (point is not None or building is not None):
-        found = duplicate_candidates(category=category, point=point, building=building)
+    if point is None and building is not None and building.lat is not None:
+        point = LatLng(float(building.lat), float(building.lng or 0))
+    rows: list[dict[str, object]] = []
+    if category is not None and point is not None:
+        found = duplicate_candidates(category=category, point=point, at=timezone.now())
         visible = set(
             cases_visible_to(request.user)
-            .filter(pk__in=[case.pk for case in found])
+            .filter(pk__in=[case.pk for case, _ in found])
             .values_list("pk", flat=True)
         )
-        candidates = [case for case in found if case.pk in visible]
-    return render(request, "cases/_duplicates.html", {"candidates": candidates})
+        rows = [
+            {"case": case, "metres": round(metres)} for case, metres in found if case.pk in visible
+        ]
+    return render(request, "cases/_duplicates.html", {"candidates": rows})
 
 
 @login_required

@@ -1,0 +1,249 @@
+"""Grid-worker pages: my cases, report a case, duplicate hints, case detail, photos."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from linli.cases.models import Case, CaseChannel, CasePhoto, CaseStatus
+from linli.cases.tests.pages import building, community_category, jpeg, report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def place(areas):  # type: ignore[no-untyped-def]
+    return building(areas["micro_grid"])
+
+
+def post_report(client, **fields):  # type: ignore[no-untyped-def]
+    return client.post("/cases/new/", fields)
+
+
+@pytest.mark.parametrize("url", ["/cases/mine/", "/cases/new/", "/cases/board/", "/cases/intake/"])
+def test_anonymous_is_sent_to_log_in(client, url) -> None:
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_anonymous_cannot_open_a_case(client, areas, place) -> None:
+    case = report(areas["micro_grid"])
+    response = client.get(f"/cases/{case.number}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_worker_reports_with_category_building_and_photo(client, assigned, areas, place) -> None:
+    client.force_login(assigned)
+    category = community_category("漏水")
+    page = client.get("/cases/new/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'capture="environment"' in html and 'accept="image/*"' in html
+    assert "3号楼" in html
+
+    response = client.post(
+        "/cases/new/",
+        {"category": category.pk, "building": place.pk, "photo": jpeg()},
+    )
+
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/{case.number}/"
+    assert case.channel == CaseChannel.GRID_PATROL
+    assert case.reporter == assigned
+    assert case.area == areas["micro_grid"]
+    assert case.building == place
+    assert case.description == "网格巡查发现：漏水"
+    assert CasePhoto.objects.filter(case=case).count() == 1
+    detail = client.get(response["Location"])
+    assert f"已上报，事件编号 {case.number}" in detail.content.decode()
+
+
+def test_worker_report_with_location_from_the_browser(client, assigned, areas) -> None:
+    areas["micro_grid"].boundary = {
+        "type": "Polygon",
+        "coordinates": [
+            [[106.2, 38.4], [106.3, 38.4], [106.3, 38.5], [106.2, 38.5], [106.2, 38.4]]
+        ],
+    }
+    areas["micro_grid"].save()
+    client.force_login(assigned)
+    category = community_category("漏水")
+
+    response = client.post(
+        "/cases/new/",
+        {"category": category.pk, "lat": "38.45", "lng": "106.25", "description": "路灯不亮"},
+    )
+
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert (str(case.lat), str(case.lng)) == ("38.450000", "106.250000")
+    assert case.area == areas["micro_grid"]
+
+
+def test_report_without_category_is_refused(client, assigned, place) -> None:
+    client.force_login(assigned)
+    response = post_report(client, building=place.pk, description="有问题")
+    assert response.status_code == 400
+    assert "请选择事件类别" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_report_without_building_or_location_is_refused(client, assigned, place) -> None:
+    client.force_login(assigned)
+    response = post_report(client, category=community_category().pk)
+    assert response.status_code == 400
+    assert "请选择楼栋，或点“使用我的位置”" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_report_with_bad_coordinates_is_refused(client, assigned, place) -> None:
+    client.force_login(assigned)
+    response = post_report(client, category=community_category().pk, lat="95", lng="106.2")
+    assert response.status_code == 400
+    assert "坐标超出范围" in response.content.decode()
+
+
+def test_description_over_4000_characters_is_refused(client, assigned, place) -> None:
+    client.force_login(assigned)
+    response = post_report(
+        client, category=community_category().pk, building=place.pk, description="漏" * 4001
+    )
+    assert response.status_code == 400
+    assert "描述不能超过 4000 个字（现有 4001 个）" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_non_image_photo_is_refused_and_nothing_filed(client, assigned, place) -> None:
+    client.force_login(assigned)
+    fake = SimpleUploadedFile("photo.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
+    response = client.post(
+        "/cases/new/", {"category": community_category().pk, "building": place.pk, "photo": fake}
+    )
+    assert response.status_code == 400
+    assert "这个文件不是图片或已损坏" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_worker_cannot_pick_a_building_of_another_area(client, elsewhere, place) -> None:
+    client.force_login(elsewhere)
+    response = post_report(client, category=community_category().pk, building=place.pk)
+    assert response.status_code == 400
+    assert "只能选择您网格内的楼栋" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_script_in_description_is_shown_escaped(client, assigned, place) -> None:
+    client.force_login(assigned)
+    post_report(
+        client,
+        category=community_category().pk,
+        building=place.pk,
+        description='<script>alert("x")</script>水管 <3 "坏了"',
+    )
+    case = Case.objects.get()
+    html = client.get(f"/cases/{case.number}/").content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;3 &quot;坏了&quot;" in html
+
+
+def test_my_cases_lists_open_cases_soonest_due_first_with_text_labels(
+    client, assigned, areas, place, elsewhere, other_areas
+) -> None:
+    now = timezone.now()
+    late = report(areas["micro_grid"], description="早就该处理的漏水")
+    Case.objects.filter(pk=late.pk).update(due_at=now - dt.timedelta(hours=3))
+    soon = report(areas["micro_grid"], description="马上到期的漏水")
+    Case.objects.filter(pk=soon.pk).update(due_at=now + dt.timedelta(hours=1))
+    later = report(areas["micro_grid"], description="不急的漏水")
+    Case.objects.filter(pk=later.pk).update(due_at=now + dt.timedelta(days=3))
+    closed = report(areas["micro_grid"], description="已经结案的")
+    Case.objects.filter(pk=closed.pk).update(status=CaseStatus.CLOSED)
+    theirs = report(other_areas["micro_grid"], description="别处的事")
+    client.force_login(assigned)
+
+    html = client.get("/cases/mine/").content.decode()
+
+    assert html.index(late.number) < html.index(soon.number) < html.index(later.number)
+    assert closed.number not in html and theirs.number not in html
+    assert "已超时 3 小时" in html and "⚠" in html
+    assert "即将到期" in html
+    assert 'id="count-open">3<' in html
+    assert 'id="count-overdue">1<' in html
+    assert "测试微网格1" in html
+
+
+def test_detail_of_another_area_is_404(client, elsewhere, areas, place) -> None:
+    case = report(areas["micro_grid"])
+    client.force_login(elsewhere)
+    assert client.get(f"/cases/{case.number}/").status_code == 404
+    assert client.get("/cases/640106-20990101-0001/").status_code == 404
+
+
+def test_detail_shows_timeline_in_shanghai_time(client, assigned, areas, place) -> None:
+    reported = dt.datetime(2026, 6, 8, 1, 30, tzinfo=dt.UTC)  # 09:30 in Shanghai
+    case = report(areas["micro_grid"], reporter=assigned, now=reported)
+    client.force_login(assigned)
+
+    html = client.get(f"/cases/{case.number}/").content.decode()
+
+    assert "2026-06-08 09:30" in html
+    assert "上报" in html and "已上报" in html
+    assert case.number in html
+
+
+def test_photo_original_for_staff_and_404_for_another_area(
+    client, assigned, elsewhere, areas, place
+) -> None:
+    client.force_login(assigned)
+    client.post(
+        "/cases/new/",
+        {"category": community_category().pk, "building": place.pk, "photo": jpeg()},
+    )
+    case = Case.objects.get()
+    photo = CasePhoto.objects.get()
+    url = f"/cases/{case.number}/photos/{photo.pk}/"
+    assert url in client.get(f"/cases/{case.number}/").content.decode()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    client.force_login(elsewhere)
+    assert client.get(url).status_code == 404
+
+
+def test_duplicate_hint_offers_open_case_of_same_category_nearby(
+    client, assigned, areas, place
+) -> None:
+    existing = report(areas["micro_grid"], building=place, description="楼道漏水")
+    other_kind = report(areas["micro_grid"], building=place, name="噪音扰民")
+    far = building(areas["micro_grid"], name="远处楼")
+    far.lat = "38.530000"  # ~5.5 km north
+    far.save()
+    far_case = report(areas["micro_grid"], building=far, description="远处的漏水")
+    client.force_login(assigned)
+
+    response = client.get(
+        "/cases/new/duplicates/",
+        {"category": existing.category_id, "building": place.pk},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert existing.number in html
+    assert other_kind.number not in html and far_case.number not in html
+    assert f"/cases/{existing.number}/#add-note" in html
+    assert "相距约 0 米" in html
+
+
+def test_duplicate_hint_is_empty_without_a_location(client, assigned, areas, place) -> None:
+    report(areas["micro_grid"], building=place)
+    client.force_login(assigned)
+    response = client.get("/cases/new/duplicates/", {"category": community_category().pk})
+    assert response.status_code == 200
+    assert response.content.decode().strip() == ""
