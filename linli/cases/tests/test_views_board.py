@@ -56,7 +56,9 @@ def test_inline_register_then_dispatch_to_an_organisation_returns_to_the_board(
     client, dispatcher, areas, place
 ) -> None:
     case = report(areas["micro_grid"])
-    company = OrganizationFactory(name="红色物业", kind="property_company", area=areas["community"])
+    company = OrganizationFactory.create(
+        name="红色物业", kind="property_company", area=areas["community"]
+    )
     client.force_login(dispatcher)
     back = "/cases/board/?status=open"
 
@@ -132,7 +134,7 @@ def test_area_outside_scope_is_not_a_filter_choice(
 def test_board_is_paged_and_queries_do_not_grow_with_rows(
     client, dispatcher, areas, place, django_assert_max_num_queries
 ) -> None:
-    company = OrganizationFactory(area=areas["community"])
+    company = OrganizationFactory.create(area=areas["community"])
     cases = [report(areas["micro_grid"], description=f"第{n}件") for n in range(30)]
     Case.objects.filter(pk__in=[c.pk for c in cases[::2]]).update(
         status=CaseStatus.REGISTERED, handler_org=company
