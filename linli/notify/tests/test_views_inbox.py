@@ -92,3 +92,16 @@ def test_unread_filter_and_empty_state(client, assigned):
     html = client.get(reverse("notification-inbox"), {"unread": "1"}).content.decode()
 
     assert "读过的" not in html and "没有未读消息。" in html
+
+
+def test_inbox_query_count_does_not_grow_with_messages(
+    client, assigned, django_assert_max_num_queries
+):
+    for i in range(25):
+        message(assigned, f"消息{i}")
+    client.force_login(assigned)
+
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("notification-inbox"))
+
+    assert response.content.decode().count('class="card notification unread"') == 25
