@@ -296,3 +296,9 @@ def test_token_maps_to_the_request_id(client: Client, site: Site) -> None:
         {"service_request_id": number, "token": number}
     ]
     error_of(client.get("/open311/v2/tokens/640106-20000101-9999.json"), 404)
+
+
+def test_an_upload_over_10_mb_is_400(client: Client, site: Site) -> None:
+    media = SimpleUploadedFile("big.png", png() + b"\0" * (10 * 1024 * 1024), "image/png")
+    assert "10 MB" in error_of(multipart(client, {**good_post(site), "media": media}), 400)
+    assert not Case.objects.exists()
