@@ -1,5 +1,11 @@
-"""URL routes (filled in by the owning module)."""
+"""REST routes of cases, mounted at ``/api/cases/`` (see :mod:`linli.cases.api`)."""
 
 from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from linli.cases import api
+
+router = SimpleRouter()
+router.register("", api.CaseViewSet, basename="case")
+
+urlpatterns: list[URLPattern | URLResolver] = [*router.urls]

@@ -40,6 +40,8 @@ from linli.people.models import Resident
 from linli.places.models import Area, AreaKind, Building, Household
 
 MAX_DESCRIPTION = 4000
+#: Upload type accepted by the photo arguments (Django UploadedFile, BytesIO or bytes).
+Uploads = Sequence[Any] | None
 
 
 def case_number_next(*, district_code: str, day: dt.date) -> str:
@@ -113,6 +115,7 @@ def case_report(
     subject_resident: Resident | None = None,
     address: str = "",
     attributes: dict[str, Any] | None = None,
+    photos: Uploads = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """File a new case in state ``reported`` and start its register clock.
@@ -121,6 +124,7 @@ def case_report(
         point: WGS-84 (convert GCJ-02 with ``linli.common.geo.parse_lat_lng`` first).
         building / household: a building picked on the phone page locates the case even
             without GPS; a household implies its building.
+        photos: uploads (≤ 9), checked before anything is written (:mod:`linli.cases.photos`).
         subject_resident: the resident the case is about (e.g. an elderly man living
             alone); implies his household when none is given.
 
@@ -134,6 +138,7 @@ def case_report(
         description, field="description", label="描述", max_length=MAX_DESCRIPTION
     )
     title = clean_text(title, field="title", label="标题", max_length=100, required=False)
+    checked = photos_check(list(photos or []))
     if subject_resident is not None and household is None:
         household = subject_resident.household
     if household is not None and building is None:
@@ -167,7 +172,7 @@ def case_report(
     )
     sla.stage_start(case=case, now=now)
     case.save(update_fields=["stage_started_at", "due_at", "paused_at", "paused_seconds"])
-    event_record(
+    event = event_record(
         case=case,
         action=CaseAction.REPORT,
         actor=reporter,
@@ -175,6 +180,8 @@ def case_report(
         to_status=CaseStatus.REPORTED,
         note=description,
     )
+    for photo in checked:
+        photo_store(case=case, photo=photo, uploaded_by=reporter, event=event)
     return case
 
 
@@ -191,8 +198,6 @@ MAX_NOTE = 4000
 MAX_REASON = 1000
 #: Statuses in which a case can still be worked on (not closed, rejected or merged).
 LIVE_STATUSES = [*OPEN_STATUSES, CaseStatus.SUSPENDED]
-#: Upload type accepted by the photo arguments (Django UploadedFile, BytesIO or bytes).
-Uploads = Sequence[Any] | None
 
 
 def reopen_days() -> int:
@@ -242,8 +247,8 @@ def _move(
 ) -> CaseEvent:
     """Write the new status (restarting the stage clock if the stage changes), save, record.
 
-    ``photos`` must already have passed :func:`photos_check` semantics: they are checked
-    here before any write, so a bad photo leaves the case untouched.
+    ``photos`` are checked (:func:`photos_check`) before any write, so a bad photo leaves
+    the case untouched.
     """
     checked = photos_check(list(photos or []))
     from_status = case.status
