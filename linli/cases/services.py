@@ -210,8 +210,10 @@ def reopen_days() -> int:
 
 def _lock(case: Case) -> Case:
     """The case row, locked until the end of the transaction."""
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer joins
+    # that select_related makes for handler/handler_org; only the case row needs the lock.
     return (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("category", "area", "handler_org", "handler")
         .get(pk=case.pk)
     )
