@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from linli.notify import services
 from linli.notify.models import Delivery, DeliveryStatus, Notification
@@ -271,3 +272,5 @@ def test_sweep_schedule_exists_after_migrate_and_ensure_is_idempotent():
     assert list(Schedule.objects.filter(name=services.SWEEP_SCHEDULE).values_list("func")) == [
         (services.SWEEP_TASK,)
     ]
+    assert callable(import_string(services.SWEEP_TASK))
+    assert callable(import_string(services.SEND_TASK))
