@@ -25,9 +25,10 @@ ROSTER_ROLES = {
 def roster_communities(user: AnyUser) -> QuerySet[Area]:
     """Communities the user may import into.
 
-    Superusers: all. Other active staff users (``is_staff``): every community under an
-    area they hold a :data:`ROSTER_ROLES` assignment for, or containing it (a micro-grid
-    worker's community). Anyone else: none.
+    Superusers: all. Other active staff users (``is_staff``): every community at or under
+    an area they hold a :data:`ROSTER_ROLES` assignment for. A ledger covers a whole
+    community, so grid and micro-grid workers (assigned below the community) cannot import
+    one: they would create or change residents outside their own grid. Anyone else: none.
     """
     communities = Area.objects.filter(kind=AreaKind.COMMUNITY).order_by("path")
     if not user.is_authenticated or not user.is_active:
@@ -41,10 +42,7 @@ def roster_communities(user: AnyUser) -> QuerySet[Area]:
     )
     condition = Q(pk__in=[])
     for path in paths:
-        codes = path.strip("/").split("/")
-        if len(codes) > _COMMUNITY_DEPTH:
-            condition |= Q(path="/" + "/".join(codes[:_COMMUNITY_DEPTH]) + "/")
-        else:
+        if len(path.strip("/").split("/")) <= _COMMUNITY_DEPTH:
             condition |= Q(path__startswith=path)
     return communities.filter(condition)
 

@@ -41,9 +41,19 @@ def upload(client, community, rows=GOOD, name="台账.xlsx", create_missing=True
 
 
 @pytest.fixture
-def staff(client, assigned):  # type: ignore[no-untyped-def]
-    client.login(username=assigned.username, password=PASSWORD)
+def staff(client, areas):  # type: ignore[no-untyped-def]
+    """A grid worker assigned to the whole community (keeps the ledger, no PII right)."""
+    from linli.testing.factories import staff_user
+
+    user = staff_user(areas["community"], "grid_worker")
+    client.login(username=user.username, password=PASSWORD)
     return client
+
+
+def test_micro_grid_worker_cannot_import_a_whole_community_ledger(client, assigned) -> None:
+    """A ledger covers the community; a micro-grid worker would write outside their grid."""
+    client.login(username=assigned.username, password=PASSWORD)
+    assert client.get(reverse("roster:upload")).status_code == 403
 
 
 def test_anonymous_visitor_is_sent_to_login(client, areas) -> None:
@@ -145,8 +155,11 @@ def test_big_file_is_queued_and_polled_until_the_worker_finishes(staff, areas, m
 
 
 def test_user_elsewhere_cannot_see_or_confirm_anothers_upload(
-    client, staff, areas, elsewhere
+    client, staff, areas, other_areas
 ) -> None:
+    from linli.testing.factories import staff_user
+
+    elsewhere = staff_user(other_areas["community"], "grid_worker")
     upload(staff, areas["community"])
     job = RosterImport.objects.get()
     staff.logout()
