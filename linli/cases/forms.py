@@ -39,7 +39,9 @@ def categories() -> QuerySet[CaseCategory]:
     )
 
 
-class CategoryChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class NameChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """Choices labelled by plain name (categories, communities): what people call them."""
+
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 
@@ -90,7 +92,7 @@ def location_from(data: dict[str, Any]) -> LatLng | None:
 class WorkerReportForm(forms.Form):
     """A grid worker's report from the phone: category, building or GPS, photo, words."""
 
-    category = CategoryChoiceField(
+    category = NameChoiceField(
         queryset=CaseCategory.objects.none(),
         widget=forms.RadioSelect,
         label="类别",
@@ -147,7 +149,7 @@ class HotlineIntakeForm(forms.Form):
     )
     caller_name = forms.CharField(label="来电人姓名", max_length=50, required=False)
     caller_phone = forms.CharField(label="来电人电话", max_length=20, required=False)
-    category = CategoryChoiceField(
+    category = NameChoiceField(
         queryset=CaseCategory.objects.none(),
         label="类别",
         error_messages={"required": "请选择事件类别", "invalid_choice": "请选择事件类别"},
@@ -189,10 +191,8 @@ class HotlineIntakeForm(forms.Form):
 class BoardFilterForm(forms.Form):
     """Filters of the dispatcher board (all optional; bad values are ignored with a message)."""
 
-    area = forms.ModelChoiceField(queryset=Area.objects.none(), required=False, label="区域")
-    category = CategoryChoiceField(
-        queryset=CaseCategory.objects.none(), required=False, label="类别"
-    )
+    area = NameChoiceField(queryset=Area.objects.none(), required=False, label="区域")
+    category = NameChoiceField(queryset=CaseCategory.objects.none(), required=False, label="类别")
     status = forms.ChoiceField(required=False, label="状态")
     overdue = forms.BooleanField(required=False, label="只看超时")
 
@@ -238,7 +238,7 @@ class NoteForm(forms.Form):
 class PublicWhatForm(forms.Form):
     """Step 1 of the resident page: what happened."""
 
-    category = CategoryChoiceField(
+    category = NameChoiceField(
         queryset=CaseCategory.objects.none(),
         widget=forms.RadioSelect,
         label="是什么问题？",
@@ -253,19 +253,22 @@ class PublicWhatForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Residents get the handful of community matters as big buttons, not the
+        # urban-management code tree (a long list is the opposite of age-friendly).
         self.fields["category"].queryset = categories().filter(  # type: ignore[attr-defined]
-            open311_public=True
+            open311_public=True, kind=CategoryKind.COMMUNITY
         )
 
 
 class PublicWhereForm(forms.Form):
     """Step 2: which community (or the phone's location)."""
 
-    community = forms.ModelChoiceField(
+    community = NameChoiceField(
         queryset=Area.objects.filter(kind=AreaKind.COMMUNITY).order_by("code"),
         label="在哪个社区？",
         required=False,
         error_messages={"invalid_choice": "请选择社区"},
+        empty_label="请选择社区",
     )
     lat = forms.CharField(required=False, widget=forms.HiddenInput)
     lng = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -75,7 +75,7 @@ def due_label(case: Case, now: dt.datetime | None = None) -> DueLabel | None:
     if case.due_at is None or not case.is_open:
         return None
     if case.paused_at is not None:
-        return DueLabel("paused", "⏸", "已暂停计时（等待居民）")
+        return DueLabel("paused", "‖", "已暂停计时（等待居民）")
     now = now or timezone.now()
     left = (case.due_at - now).total_seconds()
     local = timezone.localtime(case.due_at)
@@ -83,5 +83,5 @@ def due_label(case: Case, now: dt.datetime | None = None) -> DueLabel | None:
     if left < 0:
         return DueLabel("overdue", "⚠", f"已超时 {_span(left)}（时限 {when}）")
     if left <= DUE_SOON_SECONDS:
-        return DueLabel("soon", "⏰", f"即将到期：剩 {_span(left)}（{when}）")
-    return DueLabel("ok", "🕒", f"时限 {when}（剩 {_span(left)}）")
+        return DueLabel("soon", "◔", f"即将到期：剩 {_span(left)}（时限 {when}）")
+    return DueLabel("ok", "◷", f"时限 {when}（剩 {_span(left)}）")

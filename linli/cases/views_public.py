@@ -237,8 +237,11 @@ def _submit(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         step = {"location": "building" if wizard.needs_building() else "where"}.get(
             exc.field, "what"
         )
-        form = wizard.form(step)
-        form.add_error(None, str(exc))
+        message = str(exc)
+        if exc.field == "location" and step == "building":
+            # case_report places a case by building or coordinates only (see report).
+            message = "只写地址还无法确定所属网格，请在上面选择楼栋；找不到楼栋请拨打社区电话。"
+        wizard.form(step).add_error(None, message)
         return _step(request, wizard, step, status=400)
     _count_submission(request)
     return redirect(f"/report/{case.number}/?new=1")

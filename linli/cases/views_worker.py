@@ -75,7 +75,7 @@ def new(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():  # a photo that fails to store un-files the report
                 case = services.case_report(
                     category=category,
-                    description=data["description"] or f"网格巡查发现：{category.name}",
+                    description=data["description"] or "网格员巡查上报",
                     channel=CaseChannel.GRID_PATROL,
                     reporter=user,  # type: ignore[arg-type]
                     reporter_name=user.get_full_name() or user.get_username(),  # type: ignore[union-attr]

@@ -221,3 +221,13 @@ def test_public_status_shows_progress_without_names_or_personal_data(
 
 def test_public_status_of_unknown_number_is_404(client, db) -> None:
     assert client.get("/report/640106-20990101-0001/").status_code == 404
+
+
+def test_address_without_building_asks_for_a_building_and_files_nothing(
+    client, areas, place
+) -> None:
+    data = answers(areas, place, **{"building-building": "", "building-address": "7号楼旁边"})
+    response = submit(client, data)
+    assert response.status_code == 400
+    assert "请在上面选择楼栋" in response.content.decode()
+    assert not Case.objects.exists()

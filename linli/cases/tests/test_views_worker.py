@@ -58,7 +58,7 @@ def test_worker_reports_with_category_building_and_photo(client, assigned, areas
     assert case.reporter == assigned
     assert case.area == areas["micro_grid"]
     assert case.building == place
-    assert case.description == "网格巡查发现：漏水"
+    assert case.description == "网格员巡查上报"
     assert CasePhoto.objects.filter(case=case).count() == 1
     detail = client.get(response["Location"])
     assert f"已上报，事件编号 {case.number}" in detail.content.decode()
