@@ -158,8 +158,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Linli 邻里 API",
-    "DESCRIPTION": "Registry (一标三实): areas, buildings, households, residents, organisations.",
+    # ASCII title: it becomes the schema's download file name (Content-Disposition).
+    "TITLE": "Linli API",
+    "DESCRIPTION": (
+        "邻里社区治理与服务平台接口。实有人口与房屋（一标三实）：区域、楼栋、户、居民、单位；"
+        "网格事件。认证：请求头 `Authorization: Token <令牌>`，令牌由 POST /api/auth/token/ 获取。"
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -193,6 +197,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LINLI_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Open311 GeoReport v2 (linli/cases/open311, docs/api.md): the only accepted jurisdiction_id.
+LINLI_OPEN311_JURISDICTION = env_str("LINLI_OPEN311_JURISDICTION", "jinfeng.yinchuan.gov.cn")
 
 # Working time for SLA clocks (linli/common/workcalendar.py, docs/calendar.md).
 LINLI_WORKING_HOURS = env_str("LINLI_WORKING_HOURS", "08:30-12:00,14:00-17:30")

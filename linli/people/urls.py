@@ -6,5 +6,5 @@ from linli.people import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("people/", views.resident_list, name="resident-list"),
+    path("people/", views.resident_list, name="people-list"),
 ]
