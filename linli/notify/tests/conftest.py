@@ -105,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
 def robot_server(settings):  # type: ignore[no-untyped-def]
     """The fake robot APIs; webhook base URLs in settings point at it."""
     server = FakeRobotServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     settings.NOTIFY_WECOM_WEBHOOK_BASE = f"{server.base}/cgi-bin/webhook/send"
     settings.NOTIFY_DINGTALK_WEBHOOK_BASE = f"{server.base}/robot/send"

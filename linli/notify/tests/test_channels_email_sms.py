@@ -50,7 +50,7 @@ def smtp_server(settings):  # type: ignore[no-untyped-def]
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
     server.daemon_threads = True
     server.accepted = 0  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.server_address[1]
     settings.EMAIL_USE_SSL = settings.EMAIL_USE_TLS = False
