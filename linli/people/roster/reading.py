@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from charset_normalizer import from_bytes
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineWorkbook
 
 from linli.common.identity import normalize_text
 
@@ -58,6 +59,8 @@ _HEADER_NOISE = re.compile(r"[\s*＊:：()（）\[\]【】]|[（(]必填[)）]")
 HEADER_SCAN_ROWS = 30
 
 MAX_ROWS = 100_000
+
+logger = logging.getLogger(__name__)
 
 
 class RosterFileError(Exception):
@@ -112,8 +115,15 @@ def detect_kind(data: bytes, filename: str = "") -> str:
         return "xlsx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return "xls"
+    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    if suffix in ("xlsx", "xlsm", "xls"):
+        raise RosterFileError(
+            f"文件“{filename}”的扩展名是 .{suffix}，但内容不是有效的 Excel 文件"
+            "（可能已损坏或被改了扩展名），请用 Excel/WPS 打开后重新另存为 .xlsx"
+        )
     head = data[:4096]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    binary = b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if binary or head.startswith(b"%PDF") or suffix not in ("", "csv", "txt"):
         raise RosterFileError(
             f"不支持的文件类型（{filename or '未知'}）：请上传 .xlsx、.xls 或 .csv 文件"
         )
@@ -163,10 +173,11 @@ def _sheet_rows(data: bytes, kind: str) -> tuple[str, list[list[Any]]]:
         return names[0], workbook.get_sheet_by_name(names[0]).to_python(skip_empty_area=False)
     except RosterFileError:
         raise
-    except (CalamineError, ValueError, OSError) as exc:
-        raise RosterFileError(f"文件已损坏或不是有效的 Excel 文件：{exc}") from None
     except Exception as exc:  # calamine raises its own zip/xml errors per format
-        raise RosterFileError(f"文件已损坏或不是有效的 Excel 文件：{exc}") from None
+        logger.info("unreadable workbook: %s", exc)
+        raise RosterFileError(
+            "文件已损坏或不是有效的 Excel 文件，请用 Excel/WPS 打开后重新另存为 .xlsx"
+        ) from None
 
 
 def _csv_rows(text: str) -> list[list[Any]]:

@@ -215,15 +215,18 @@ def test_gbk_and_bom_csv_and_legacy_xls_import(areas, tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "name", "message"),
     [
-        (b"PK\x03\x04not really a workbook", "损坏"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x00", "不支持的文件类型"),
-        ("只有标题\n序号,电话\n".encode(), "没有找到表头"),
+        (b"PK\x03\x04not really a workbook", "bad.xlsx", "损坏"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x00", "bad.png", "不支持的文件类型"),
+        (b"plain text", "bad.xlsx", "不是有效的 Excel 文件"),
+        ("只有标题\n序号,电话\n".encode(), "bad.csv", "没有找到表头"),
     ],
 )
-def test_unprocessable_file_exits_2_and_writes_nothing(areas, tmp_path, content, message) -> None:
-    path = tmp_path / "bad.xlsx"
+def test_unprocessable_file_exits_2_and_writes_nothing(
+    areas, tmp_path, content, name, message
+) -> None:
+    path = tmp_path / name
     path.write_bytes(content)
     code, out, err = run(path, areas["community"].code, "--create-missing")
     assert code == 2 and message in err and "imported=" not in out
