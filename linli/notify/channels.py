@@ -56,8 +56,11 @@ class SmsBackend(Protocol):
         """Raise :class:`RetryableDeliveryError` / :class:`PermanentDeliveryError` on failure."""
 
 
+OUTBOX_KEEP = 1000
+
+
 class ConsoleSmsBackend:
-    """Development SMS: logs the message and keeps it in :attr:`outbox` (like locmem mail).
+    """Development SMS: logs the message and keeps the last 1000 in :attr:`outbox`.
 
     No real provider ships with Linli; a deployment writes an adapter with the same
     ``send_text`` method for its provider and names it in ``LINLI_SMS_BACKEND``.
@@ -68,6 +71,7 @@ class ConsoleSmsBackend:
     def send_text(self, *, phone: str, text: str) -> None:
         logger.info("短信（开发模式，未真正发送）→ %s：%s", phone, text)
         ConsoleSmsBackend.outbox.append({"phone": phone, "text": text})
+        del ConsoleSmsBackend.outbox[:-OUTBOX_KEEP]  # a long-running dev worker must not grow
 
 
 class SmsChannel:
