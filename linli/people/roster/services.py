@@ -205,10 +205,13 @@ def _locate(
             return grid, existing
     else:
         if not create_missing:
+            needs_grid = len(places.micro_grids) > 1 and grid is None
+            hint = "，并在文件中增加“微网格”列" if needs_grid else ""
             reject(
                 "building",
                 row.building,
-                f"楼栋“{row.building}”在本社区不存在（可选择“自动创建楼栋/户”）",
+                f"楼栋“{row.building}”在本社区不存在（如确为新楼栋：勾选“自动创建楼栋/户”"
+                f"或命令行加 --create-missing{hint}）",
             )
             return None
         if grid is None:
@@ -230,7 +233,8 @@ def _locate(
         reject(
             "room",
             row.room,
-            f"户“{row.building}{row.unit}{row.room}”不存在（可选择“自动创建楼栋/户”）",
+            f"户“{row.building}{row.unit}{row.room}”不存在（如确为新户：勾选“自动创建楼栋/户”或命令行加"
+            " --create-missing）",
         )
         return None
     key = (building_key, row.unit, row.room)
