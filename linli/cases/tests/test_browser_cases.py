@@ -88,8 +88,12 @@ def test_grid_worker_reports_in_three_taps_on_a_phone(
     assert tile["height"] >= 44 and tile["width"] >= 44
     shot(phone, "new_phone")
 
-    phone.locator(".tile", has_text="漏水").first.tap()  # tap 1: category
-    phone.locator(".tiles-buildings .tile", has_text="3号楼").tap()  # tap 2: building
+    # Each tap asks for duplicate hints (htmx); wait for them so that none is cut off
+    # by the next tap or the submit (a cut-off request would count as a failed one).
+    with phone.expect_response(lambda r: "/cases/new/duplicates/" in r.url):
+        phone.locator(".tile", has_text="漏水").first.tap()  # tap 1: category
+    with phone.expect_response(lambda r: "/cases/new/duplicates/" in r.url):
+        phone.locator(".tiles-buildings .tile", has_text="3号楼").tap()  # tap 2: building
     phone.set_input_files(
         "#id_photo", files=[{"name": "leak.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}]
     )
