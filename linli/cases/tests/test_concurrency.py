@@ -62,7 +62,7 @@ def race(*calls: Callable[[], object]) -> list[str]:
     return sorted(outcomes)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("round_", range(3))
 def test_two_members_accept_the_same_case_at_once(areas, round_):  # type: ignore[no-untyped-def]
     # Given a case dispatched to an organisation with two members
