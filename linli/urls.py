@@ -23,5 +23,6 @@ urlpatterns = [
     path("report/", include("linli.cases.public_urls")),
     path("open311/v2/", include("linli.cases.open311.urls")),
     path("api/cases/", include("linli.cases.api_urls")),
+    path("notifications/", include("linli.notify.urls")),
     path("", include("linli.people.urls")),
 ]
