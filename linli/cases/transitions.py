@@ -103,7 +103,7 @@ def transition_write(
     from_status = case.status
     old_stage = case.stage
     case.status = to_status
-    if case.stage != old_stage or to_status == from_status == CaseStatus.DISPATCHED:
+    if case.stage != old_stage:
         sla.stage_start(case=case, now=now)
     case.save()
     event = event_record(

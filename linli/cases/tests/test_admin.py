@@ -114,3 +114,15 @@ def test_open311_key_is_shown_once_and_stored_as_a_hash(client, areas, community
     assert client.get(reverse("admin:cases_open311key_changelist")).status_code == 403
     assert client.post(reverse("admin:cases_open311key_add"), {"name": "x"}).status_code == 403
     assert Open311Key.objects.count() == 1
+
+
+def test_text_with_markup_is_never_rendered_raw(client, areas, community_admin):  # type: ignore[no-untyped-def]
+    case = report(
+        areas["micro_grid"],
+        title="1 < 2 & <script>x()</script>",
+        description='井盖丢失 <img src=x onerror="alert(1)"> 3 > 2',
+    )
+    client.force_login(community_admin)
+    html = client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+    assert "<script>x()" not in html and "<img src=x" not in html and "onerror" not in html
+    assert "1 &lt; 2 &amp; x()" in html

@@ -191,3 +191,25 @@ def test_over_long_description_is_refused_and_nothing_written(areas):  # type: i
         report(areas["micro_grid"], description="漏" * 4001)
     assert err.value.field == "description"
     assert not Case.objects.exists() and not CaseEvent.objects.exists()
+
+
+@pytest.mark.parametrize("status", [S.DISPATCHED, S.IN_PROGRESS, S.REGISTERED])
+def test_notes_and_pauses_do_not_restart_the_stage_clock(areas, actors, status):  # type: ignore[no-untyped-def]
+    case = walk_to(report(areas["micro_grid"]), status, actors)
+    started, due = case.stage_started_at, case.due_at
+    later = MONDAY + dt.timedelta(hours=3)
+    services.case_add_note(case=case, actor=actors.dispatcher, note="电话联系", now=later)
+    services.case_record_witnessed_action(
+        case=case, actor=actors.dispatcher, action_text="现场查看", witness_name="楼长", now=later
+    )
+    case = services.case_pause(case=case, actor=actors.dispatcher, reason="等居民", now=later)
+    assert (case.stage_started_at, case.due_at, case.paused_at) == (started, due, later)
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.paused_at == later and fresh.due_at == due
+
+
+def test_accepting_keeps_the_handle_clock_running_from_dispatch(areas, actors):  # type: ignore[no-untyped-def]
+    case = walk_to(report(areas["micro_grid"]), S.DISPATCHED, actors)
+    due = case.due_at
+    case = services.case_accept(case=case, actor=actors.handler, now=MONDAY + dt.timedelta(hours=5))
+    assert case.due_at == due  # dispatched and in progress are one stage ("handle")
