@@ -120,7 +120,11 @@ def intake(request: HttpRequest) -> HttpResponse:
                 attributes=attributes,
             )
         except CaseInputError as exc:
-            form.add_error(_field_of(form, exc), str(exc))
+            message = str(exc)
+            if exc.field == "location" and not data["building"]:
+                # case_report places a case by building or coordinates only.
+                message = "只填地址还无法确定所属网格，请同时选择楼栋"
+            form.add_error(_field_of(form, exc), message)
         else:
             messages.success(request, f"已登记热线工单，事件编号 {case.number}")
             return redirect("cases:detail", number=case.number)

@@ -183,3 +183,23 @@ def test_police_participant_sees_and_notes_a_case_outside_their_area(
     assert "民警" in html and 'data-action="note"' in html
     assert 'data-action="dispatch"' not in html
     assert act(client, dispatched, "note", note="已到场").status_code == 302
+
+
+def test_non_staff_participant_gets_the_photo_copy_without_exif(
+    client, dispatched, community_admin, assigned
+) -> None:
+    from linli.testing.factories import UserFactory
+
+    services.case_add_note(case=dispatched, actor=assigned, note="现场照片", photos=[jpeg()])
+    son = UserFactory.create(is_staff=False, username="family-son")
+    services.case_add_participant(case=dispatched, actor=community_admin, role="family", user=son)
+    photo = CasePhoto.objects.get(case=dispatched)
+    url = f"/cases/{dispatched.number}/photos/{photo.pk}/"
+
+    client.force_login(son)
+    served = b"".join(client.get(url).streaming_content)
+    client.force_login(assigned)
+    original = b"".join(client.get(url).streaming_content)
+
+    assert served == photo.public_image.read()
+    assert original == photo.image.open("rb").read()

@@ -247,3 +247,19 @@ def test_duplicate_hint_is_empty_without_a_location(client, assigned, areas, pla
     response = client.get("/cases/new/duplicates/", {"category": community_category().pk})
     assert response.status_code == 200
     assert response.content.decode().strip() == ""
+
+
+def test_my_cases_queries_do_not_grow_with_cases(client, assigned, areas, place) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(assigned)
+    report(areas["micro_grid"])
+    with CaptureQueriesContext(connection) as one:
+        client.get("/cases/mine/")
+    for n in range(12):
+        report(areas["micro_grid"], description=f"第{n}件")
+    with CaptureQueriesContext(connection) as many:
+        html = client.get("/cases/mine/").content.decode()
+    assert html.count('class="case-item') == 13
+    assert len(many.captured_queries) == len(one.captured_queries)
