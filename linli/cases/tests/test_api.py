@@ -173,3 +173,14 @@ def test_rate_after_close(areas, actors):  # type: ignore[no-untyped-def]
     assert bad.status_code == 400 and bad.json()["field"] == "satisfaction"
     ok = client.post(url(case, "rate"), {"satisfaction": 5, "comment": "满意"}, format="json")
     assert ok.status_code == 200 and ok.json()["satisfaction"] == 5
+
+
+def test_list_query_count_does_not_grow_with_cases(areas, assigned, django_assert_max_num_queries):  # type: ignore[no-untyped-def]
+    client = client_for(assigned)
+    report(areas["micro_grid"])
+    client.get("/api/cases/")  # warm caches (content types, session)
+    for _ in range(5):
+        report(areas["micro_grid"])
+    with django_assert_max_num_queries(6):
+        response = client.get("/api/cases/")
+    assert len(response.json()["results"]) == 6
