@@ -210,6 +210,22 @@ class Action:
     primary: bool = False
     danger: bool = False
 
+    @property
+    def done(self) -> str:
+        """The message after success: "已派遣", "已提交处置反馈"…"""
+        return DONE.get(self.name, f"已{self.label}")
+
+
+DONE = {
+    "accept": "已接单",
+    "handle": "已提交处置反馈",
+    "note": "已补充",
+    "witnessed": "已记录见证处置",
+    "participant": "已增加参与方",
+    "pause": "已暂停计时",
+    "merge": "已合并",
+}
+
 
 def _service(name: str) -> Callable[[Case, User, dict[str, Any]], Any]:
     """Call ``services.<name>`` with the form's fields as keyword arguments (a ``photo``
@@ -337,7 +353,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         except CaseError as exc:
             return error_page(request, exc, case=case)
         else:
-            messages.success(request, f"{case.number}：已{spec.label}")
+            messages.success(request, f"{case.number}：{spec.done}")
             back = request.POST.get("next", "")
             if back.startswith("/cases/board/") and url_has_allowed_host_and_scheme(
                 back, allowed_hosts={request.get_host()}

@@ -131,6 +131,9 @@ def test_duplicate_hint_appears_before_filing(live_server, phone, micro_grid) ->
     )
     log_in(phone, live_server.url, worker)
     phone.goto(f"{live_server.url}/cases/new/")
+    phone.get_by_placeholder("搜索楼栋，如 3号楼").fill("5号")
+    assert phone.locator(".tiles-buildings .tile:visible").all_inner_texts() == ["5号楼"]
+    phone.get_by_placeholder("搜索楼栋，如 3号楼").fill("")
 
     phone.locator(".tile", has_text="漏水").first.tap()
     phone.locator(".tiles-buildings .tile", has_text="3号楼").tap()
@@ -222,3 +225,40 @@ def test_dispatcher_board_registers_and_dispatches_inline(
     assert axe_check(page) == []
     shot(page, "intake")
     assert failed_responses == []
+
+
+def test_handler_accepts_and_reports_back_on_a_phone(
+    live_server, phone, axe_check, micro_grid
+) -> None:
+    from linli.cases import services
+
+    admin = staff_user(micro_grid["community"], Role.COMMUNITY_ADMIN)
+    worker = staff_user(micro_grid["micro_grid"], first_name="李网格")
+    case = report(micro_grid["micro_grid"], reporter=worker)
+    services.case_register(case=case, actor=admin)
+    services.case_dispatch(case=case, actor=admin, handler=worker, note="请今天处理")
+    failures = watch_failures(phone)
+    log_in(phone, live_server.url, worker)
+    phone.goto(f"{live_server.url}/cases/{case.number}/")
+    assert axe_check(phone) == []
+
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="接单处置").tap()
+    # The next step of the handler is already open: one obvious action.
+    assert phone.locator("#action-handle").get_attribute("open") is not None
+    phone.get_by_label("处置结果").fill("已关闭总阀，更换了漏水的水管")
+    phone.set_input_files(
+        "#action-handle input[type=file]",
+        files=[{"name": "done.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}],
+    )
+    assert axe_check(phone) == []
+    with phone.expect_navigation():
+        phone.locator('button[data-action="handle"]').tap()
+
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.HANDLED
+    assert phone.locator("#case-status").inner_text().startswith("已处置待核查")
+    timeline = phone.locator(".timeline").inner_text()
+    assert "接单处置" in timeline and "已关闭总阀" in timeline
+    assert phone.evaluate(FITS)
+    shot(phone, "handled_phone")
+    assert failures == []

@@ -203,3 +203,51 @@ def test_non_staff_participant_gets_the_photo_copy_without_exif(
 
     assert served == photo.public_image.read()
     assert original == photo.image.open("rb").read()
+
+
+def test_emergency_walk_through_the_pages(client, areas, community_admin, assigned) -> None:
+    """The report's emergency, clicked through: a silent elderly man living alone; the
+    property company and the emergency team open the door with a police witness."""
+    from linli.cases.tests.pages import community_category
+    from linli.people.models import Assignment
+    from linli.testing.factories import OrganizationFactory
+
+    place = building(areas["micro_grid"], name="12号楼")
+    company = OrganizationFactory.create(
+        name="红色物业", kind="property_company", area=areas["community"]
+    )
+    caretaker = staff_user(areas["community"], Role.PROPERTY_STAFF, first_name="物业小赵")
+    Assignment.objects.filter(user=caretaker).update(organization=company)
+
+    client.force_login(assigned)  # the micro-grid worker on patrol
+    client.post(
+        "/cases/new/",
+        {
+            "category": community_category("独居老人异常").pk,
+            "building": place.pk,
+            "description": "12号楼3单元独居的张大爷两天没开门，敲门无应答",
+        },
+    )
+    case = Case.objects.get()
+    client.force_login(community_admin)
+    assert act(client, case, "register", note="紧急").status_code == 302
+    assert act(client, case, "dispatch", target=f"org:{company.pk}").status_code == 302
+    for role, extra in [("police", {"name": "民警李强"}), ("emergency_team", {"name": "应急小组"})]:
+        assert act(client, case, "participant", role=role, **extra).status_code == 302
+    client.force_login(caretaker)
+    assert act(client, case, "accept").status_code == 302
+    response = act(
+        client, case, "witnessed", action_text="破门进入，发现张大爷倒地", witness_name="民警李强"
+    )
+    assert response.status_code == 302
+    act(client, case, "note", note="120 已将张大爷送往医院")
+    assert act(client, case, "handle", note="老人已送医，家属已通知").status_code == 302
+    client.force_login(assigned)
+    assert act(client, case, "verify", passed="1", note="已电话回访家属").status_code == 302
+    client.force_login(community_admin)
+    assert act(client, case, "close").status_code == 302
+
+    assert status_of(case) == CaseStatus.CLOSED
+    html = client.get(f"/cases/{case.number}/").content.decode()
+    for text in ["红色物业", "民警李强", "应急小组", "见证人：民警李强", "破门进入", "已结案"]:
+        assert text in html
