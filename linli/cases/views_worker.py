@@ -31,6 +31,7 @@ from linli.cases.selectors import cases_visible_to
 from linli.cases.views import case_for, due_label, error_page
 from linli.cases.views_actions import actions_for, attach_photo
 from linli.common.geo import LatLng
+from linli.common.pii import mask_phone
 from linli.people.scoping import scope
 from linli.places.models import Area, AreaKind
 
@@ -148,7 +149,8 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         ),
         "actions": actions_for(request.user, case),
         "merged": case.merged_cases.only("number", "title"),
-        "note_form": forms.NoteForm(),
+        # Masked on every page (PIPL); unmasking with an access log is the registry's job.
+        "reporter_phone": mask_phone(case.reporter_phone),
     }
     return render(request, "cases/detail.html", context)
 

@@ -181,7 +181,9 @@ def test_hotline_intake_files_a_hotline_case_with_the_ticket(
     assert case.channel == CaseChannel.HOTLINE
     assert case.attributes == {"hotline_ticket": "12345-2026-000871"}
     assert (case.reporter_name, case.reporter_phone) == ("李先生", "13800001234")
-    assert "工单 12345-2026-000871" in client.get(response["Location"]).content.decode()
+    page = client.get(response["Location"]).content.decode()
+    assert "工单 12345-2026-000871" in page
+    assert "电话 138****1234" in page and "13800001234" not in page
 
 
 @pytest.mark.parametrize(
