@@ -262,3 +262,56 @@ def test_handler_accepts_and_reports_back_on_a_phone(
     assert phone.evaluate(FITS)
     shot(phone, "handled_phone")
     assert failures == []
+
+
+def test_resident_uses_the_phones_location_instead_of_a_building(
+    live_server, browser, axe_check, micro_grid
+) -> None:
+    grid = micro_grid["micro_grid"]
+    grid.boundary = {
+        "type": "Polygon",
+        "coordinates": [
+            [[106.2, 38.4], [106.3, 38.4], [106.3, 38.5], [106.2, 38.5], [106.2, 38.4]]
+        ],
+    }
+    grid.save()
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 375, "height": 812},
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"latitude": 38.45, "longitude": 106.25, "accuracy": 12},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/report/")
+        page.locator(".tile", has_text="噪音扰民").first.tap()
+        page.get_by_label("请说一说发生了什么").fill("广场舞音响太响")
+        with page.expect_navigation():
+            page.get_by_role("button", name="下一步").tap()
+        assert axe_check(page) == []
+        page.get_by_role("button", name="用我现在的位置").tap()
+        page.get_by_text("已定位（精度约 12 米）").wait_for()
+        with page.expect_navigation():
+            page.get_by_role("button", name="下一步").tap()
+        assert page.locator(".step-count").inner_text() == "第 3 步，共 3 步"
+        assert "您手机的当前位置" in page.locator(".summary").inner_text()
+        with page.expect_navigation():
+            page.get_by_role("button", name="提交").tap()
+
+        case = Case.objects.get()
+        assert case.area == grid and case.building is None
+        assert (str(case.lat), str(case.lng)) == ("38.450000", "106.250000")
+    finally:
+        context.close()
+
+
+def test_board_fits_a_phone(live_server, phone, micro_grid) -> None:
+    dispatcher = staff_user(micro_grid["community"], Role.DISPATCHER)
+    report(micro_grid["micro_grid"])
+    log_in(phone, live_server.url, dispatcher)
+    phone.goto(f"{live_server.url}/cases/board/")
+    assert phone.locator("tr.board-row").count() == 1
+    assert phone.evaluate(FITS)
+    shot(phone, "board_phone")
