@@ -43,9 +43,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from linli.cases.events import event_record
@@ -66,6 +66,10 @@ MAX_LEVEL = max(LADDER)
 LEVEL_LABELS = {0: "临期提醒", 1: "一级督办", 2: "二级督办", 3: "三级督办"}
 #: Statuses whose stage clock runs (``STAGE_OF_STATUS`` has a stage for them).
 CLOCKED_STATUSES = [status for status, stage in STAGE_OF_STATUS.items() if stage]
+STATUSES_OF_STAGE: dict[str, list[str]] = defaultdict(list)
+for _status, _stage in STAGE_OF_STATUS.items():
+    if _stage:
+        STATUSES_OF_STAGE[_stage].append(_status)
 STAGE_LABELS = {"register": "立案", "dispatch": "派遣", "handle": "处置", "verify": "核查"}
 
 DEFAULT_DUE_SOON_FRACTION = 0.8
@@ -204,24 +208,31 @@ def levels_due(
     return [], -left
 
 
-def warning_horizon(*, now: dt.datetime, calendar: workcalendar.WorkCalendar) -> dt.datetime:
-    """The latest ``due_at`` that can need a warning now, over every category and stage.
+def due_filter(
+    *, now: dt.datetime, categories: Iterable[CaseCategory], calendar: workcalendar.WorkCalendar
+) -> Q:
+    """Cases that may need a step now: per category and stage, ``due_at`` at most the
+    stage's warning window ahead of ``now`` (working or clock time, as the category counts).
 
-    A case due later than this has more than its warning window left, whatever its
-    category; the candidates query uses it so one indexed range covers every category.
+    Cases due later have more than their warning window left. Categories sharing a
+    window share one clause, so the filter stays a few dozen indexed ranges.
     """
     fraction = due_soon_fraction()
-    horizon = now
-    windows: set[tuple[int, bool]] = set()
-    limits = CaseCategory.objects.values_list(
-        "working_time", "register_limit", "dispatch_limit", "handle_limit", "verify_limit"
-    )
-    for working, *stage_limits in limits:
-        for limit in stage_limits:
-            windows.add((limit - round(limit * fraction), bool(working)))
-    for seconds, working in windows:
-        horizon = max(horizon, calendar.due_at(now, seconds, working_time=working))
-    return horizon
+    horizons: dict[tuple[str, dt.datetime], list[int]] = defaultdict(list)
+    windows: dict[tuple[int, bool], dt.datetime] = {}
+    for category in categories:
+        for stage in STAGE_LABELS:
+            limit = category.limit_for(stage)
+            window = (limit - round(limit * fraction), category.working_time)
+            if window not in windows:
+                windows[window] = calendar.due_at(now, window[0], working_time=window[1])
+            horizons[(stage, windows[window])].append(category.pk)
+    condition = Q(pk__in=[])
+    for (stage, horizon), category_ids in horizons.items():
+        condition |= Q(
+            status__in=STATUSES_OF_STAGE[stage], category_id__in=category_ids, due_at__lte=horizon
+        )
+    return condition
 
 
 # --- who hears --------------------------------------------------------------------------------
@@ -263,8 +274,9 @@ class Recipients:
 def _notify_level(*, case: Case, level: int, users: Sequence[User], overdue: int) -> None:
     """Send the ladder message for ``level`` through :func:`linli.notify.services.notify`.
 
-    Runs in a savepoint: a notification that cannot be written is logged and never undoes
-    the escalation (sending itself happens after commit, with retries, in linli.notify).
+    ``notify`` validates before it writes, so a rejected message (e.g. a wrong
+    ``LINLI_CASE_ESCALATION_CHANNELS``) is logged and the escalation stands; sending happens
+    after commit, with retries, in linli.notify, and never fails the pass.
     """
     from linli.notify.services import notify
 
@@ -281,18 +293,17 @@ def _notify_level(*, case: Case, level: int, users: Sequence[User], overdue: int
         f"，已超时 {_duration_text(overdue)}" if overdue >= 0 and level > 0 else ""
     )
     try:
-        with transaction.atomic():
-            notify(
-                recipients=users,
-                title=title[:200],
-                body=body,
-                link=f"/cases/{case.number}/",
-                kind="case.due_soon" if level == 0 else "case.escalated",
-                subject=case,
-                channels=channels(),
-                area=case.area,
-            )
-    except Exception:  # a message must never undo the escalation record
+        notify(
+            recipients=users,
+            title=title[:200],
+            body=body,
+            link=f"/cases/{case.number}/",
+            kind="case.due_soon" if level == 0 else "case.escalated",
+            subject=case,
+            channels=channels(),
+            area=case.area,
+        )
+    except ValidationError:  # a bad channel setting must not stop the ladder; nothing written
         logger.exception("事件 %s 的督办通知未能写入", case.number)
 
 
@@ -304,8 +315,8 @@ def _duration_text(seconds: int) -> str:
 # --- the pass ---------------------------------------------------------------------------------
 
 
-def _candidates(*, now: dt.datetime, horizon: dt.datetime) -> QuerySet[Case]:
-    """Open, unpaused cases due by ``horizon`` whose stage has not reached the top level."""
+def _candidates(*, due: Q) -> QuerySet[Case]:
+    """Open, unpaused cases matching ``due`` whose stage has not reached the top level."""
     at_top = CaseEvent.objects.filter(
         case=OuterRef("pk"),
         action=CaseAction.ESCALATE,
@@ -317,9 +328,9 @@ def _candidates(*, now: dt.datetime, horizon: dt.datetime) -> QuerySet[Case]:
             status__in=CLOCKED_STATUSES,
             paused_at__isnull=True,
             due_at__isnull=False,
-            due_at__lte=horizon,
             stage_started_at__isnull=False,
         )
+        .filter(due)
         .exclude(Exists(at_top))
         .select_related("area", "handler")
         .order_by("due_at", "pk")
@@ -357,9 +368,10 @@ def cases_escalate(*, now: dt.datetime, dry_run: bool = False) -> EscalationResu
         now: aware datetime; the pass's "current time" (tests pass a fixed one).
         dry_run: compute what would be written, write nothing.
 
-    Cost: three reads for the whole pass (categories, candidates with their stage's ladder
-    events, assignments) plus, per case that needs a step, one short transaction. Running
-    twice at the same ``now`` writes nothing the second time.
+    Cost: five reads for the whole pass (calendar overrides when stale, categories,
+    candidates, their ladder events, assignments) plus, per case that needs a step, one
+    short transaction of 2 + 2 per level + 1 queries. Running twice at the same ``now``
+    writes nothing the second time.
 
     Raises:
         TypeError: ``now`` is not an aware datetime.
@@ -373,8 +385,8 @@ def cases_escalate(*, now: dt.datetime, dry_run: bool = False) -> EscalationResu
     with transaction.atomic():
         calendar = workcalendar.current_calendar()
         categories = {c.pk: c for c in CaseCategory.objects.all()}
-        horizon = warning_horizon(now=now, calendar=calendar)
-        candidates = list(_candidates(now=now, horizon=horizon))
+        due = due_filter(now=now, categories=categories.values(), calendar=calendar)
+        candidates = list(_candidates(due=due))
         reached = _ladders(candidates)
         recipients = Recipients() if candidates else None
     result.candidates = len(candidates)
