@@ -179,7 +179,7 @@ class CaseViewSet(viewsets.GenericViewSet[Case]):
     @action_schema(s.NoteInput, "接单处置")
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, number: str | None = None) -> Response:
-        return self._act(s.NoteInput, lambda note, **rest: services.case_accept(**rest))
+        return self._act(s.NoteInput, services.case_accept)
 
     @action_schema(s.ReasonInput, "退回")
     @action(detail=True, methods=["post"], url_path="return")

@@ -253,7 +253,7 @@ def case_dispatch(
 
 
 @transaction.atomic
-def case_accept(*, case: Case, actor: User, now: dt.datetime | None = None) -> Case:
+def case_accept(*, case: Case, actor: User, note: str = "", now: dt.datetime | None = None) -> Case:
     """接单: dispatched → in_progress, by the handler or a member of the handler organisation.
 
     When dispatched to an organisation only, the member who accepts becomes ``handler``.
@@ -264,6 +264,7 @@ def case_accept(*, case: Case, actor: User, now: dt.datetime | None = None) -> C
     transition_check(
         case, action=CaseAction.ACCEPT, allowed=[CaseStatus.DISPATCHED], actor=actor, key="accept"
     )
+    note = text_field(note, field="note", label="说明", required=False)
     if case.handler_id is None:
         case.handler = actor
     transition_write(
@@ -272,6 +273,7 @@ def case_accept(*, case: Case, actor: User, now: dt.datetime | None = None) -> C
         action=CaseAction.ACCEPT,
         actor=actor,
         now=now or timezone.now(),
+        note=note,
     )
     return case
 
