@@ -144,7 +144,7 @@ class DispatchForm(forms.Form):
 class ParticipantForm(forms.Form):
     role = forms.ChoiceField(label="角色", choices=ParticipantRole.choices)
     organization = forms.ModelChoiceField(
-        label="单位", queryset=Organization.objects.none(), required=False
+        label="单位", queryset=Organization.objects.none(), required=False, empty_label="（不选）"
     )
     name = forms.CharField(label="姓名", max_length=100, required=False)
     phone = forms.CharField(label="电话", max_length=20, required=False)

@@ -221,6 +221,11 @@ def test_dispatcher_board_registers_and_dispatches_inline(
     assert fresh.status == CaseStatus.DISPATCHED and fresh.handler == worker
     assert f"{case.number}：已派遣" in page.locator(".messages").inner_text()
     assert axe_check(page) == []
+    page.goto(f"{live_server.url}/cases/{case.number}/")
+    for summary in page.locator(".actions summary").all():
+        summary.click()  # open every action form for the accessibility check
+    assert axe_check(page) == []
+    shot(page, "detail_coordinator")
     page.goto(f"{live_server.url}/cases/intake/")
     assert axe_check(page) == []
     shot(page, "intake")
