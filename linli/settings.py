@@ -202,6 +202,11 @@ LOGGING = {
 # Open311 GeoReport v2 (linli/cases/open311, docs/api.md): the only accepted jurisdiction_id.
 LINLI_OPEN311_JURISDICTION = env_str("LINLI_OPEN311_JURISDICTION", "jinfeng.yinchuan.gov.cn")
 
+# Cases (docs/cases.md).
+LINLI_CASE_REOPEN_DAYS = env_int("LINLI_CASE_REOPEN_DAYS", 15)
+LINLI_CASE_DUPLICATE_RADIUS_M = env_int("LINLI_CASE_DUPLICATE_RADIUS_M", 200)
+LINLI_CASE_DUPLICATE_WINDOW_HOURS = env_int("LINLI_CASE_DUPLICATE_WINDOW_HOURS", 72)
+
 # Working time for SLA clocks (linli/common/workcalendar.py, docs/calendar.md).
 LINLI_WORKING_HOURS = env_str("LINLI_WORKING_HOURS", "08:30-12:00,14:00-17:30")
 LINLI_CALENDAR_REFRESH_SECONDS = env_int("LINLI_CALENDAR_REFRESH_SECONDS", 30)

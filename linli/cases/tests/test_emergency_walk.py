@@ -134,3 +134,25 @@ def test_elderly_man_living_alone_walk(areas, other_areas):  # type: ignore[no-u
     # and the officer, assigned elsewhere, sees this case and no other of the area
     assert list(cases_visible_to(police)) == [case]
     assert other_case in cases_visible_to(worker)
+
+
+@pytest.mark.django_db
+def test_member_of_a_participating_organisation_sees_the_case(areas, other_areas) -> None:
+    """A property-company employee sees the cases their company takes part in, no others."""
+    from linli.cases.models import CaseParticipant
+    from linli.testing.factories import OrganizationFactory, UserFactory
+
+    company = OrganizationFactory(kind="property_company")
+    employee = UserFactory()
+    Assignment.objects.create(
+        user=employee,
+        area=other_areas["community"],
+        role=Role.PROPERTY_STAFF,
+        organization=company,
+    )
+    mine, other = report(areas["micro_grid"]), report(areas["micro_grid"])
+    CaseParticipant.objects.create(
+        case=mine, role=ParticipantRole.PROPERTY_COMPANY, organization=company
+    )
+    assert list(cases_visible_to(employee)) == [mine]
+    assert other not in cases_visible_to(employee)
