@@ -72,10 +72,24 @@ def is_elder(request: HttpRequest) -> bool:
 
 
 def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    *,
+    elder: bool | None = None,
 ) -> HttpResponse:
-    context = {**context, "elder": is_elder(request), "here": request.get_full_path()}
+    elder = is_elder(request) if elder is None else elder
+    context = {**context, "elder": elder, "here": request.get_full_path()}
     return render(request, template, context, status=status)
+
+
+def _set_elder(response: HttpResponse, on: bool) -> HttpResponse:
+    if on:
+        response.set_cookie(ELDER_COOKIE, "1", max_age=365 * 86400, samesite="Lax")
+    else:
+        response.delete_cookie(ELDER_COOKIE)
+    return response
 
 
 @require_GET
@@ -84,12 +98,7 @@ def elder_toggle(request: HttpRequest) -> HttpResponse:
     back = request.GET.get("next", "/report/")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "/report/"
-    response = redirect(back)
-    if request.GET.get("on") == "1":
-        response.set_cookie(ELDER_COOKIE, "1", max_age=365 * 86400, samesite="Lax")
-    else:
-        response.delete_cookie(ELDER_COOKIE)
-    return response
+    return _set_elder(redirect(back), request.GET.get("on") == "1")
 
 
 def _client_ip(request: HttpRequest) -> str:
@@ -145,6 +154,13 @@ def report(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _step(request, Wizard(None), "what")
     wizard = Wizard(request.POST)
+    if request.POST.get("elder") in ("0", "1"):
+        # The mode button sits in the step's form: the same step comes back, answers kept.
+        on = request.POST["elder"] == "1"
+        steps = wizard.steps()
+        current = request.POST.get("step", "what")
+        step = current if current in steps else steps[0]
+        return _set_elder(_step(request, wizard, step, bound=False, elder=on), on)
     if request.POST.get("back"):
         steps = wizard.steps()
         current = request.POST.get("step", "what")
@@ -164,7 +180,13 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 def _step(
-    request: HttpRequest, wizard: Wizard, step: str, *, status: int = 200, bound: bool = True
+    request: HttpRequest,
+    wizard: Wizard,
+    step: str,
+    *,
+    status: int = 200,
+    bound: bool = True,
+    elder: bool | None = None,
 ) -> HttpResponse:
     steps = wizard.steps()
     form = wizard.form(step)
@@ -189,7 +211,7 @@ def _step(
         "first": step == steps[0],
         "summary": _summary(wizard) if step == steps[-1] else None,
     }
-    return _render(request, "cases/public_step.html", context, status=status)
+    return _render(request, "cases/public_step.html", context, status=status, elder=elder)
 
 
 def _initial(form: django_forms.Form) -> dict[str, Any]:

@@ -158,7 +158,7 @@ def test_resident_page_in_elder_mode_is_large_and_accessible(
         shot(page, "report_normal")
 
         with page.expect_navigation():
-            page.get_by_role("link", name="大字模式（老年人适用）").click()
+            page.get_by_role("button", name="大字模式（老年人适用）").click()
 
         assert page.locator("body.elder").count() == 1
         assert style(page, "body", "fontSize") >= 18

@@ -231,3 +231,22 @@ def test_address_without_building_asks_for_a_building_and_files_nothing(
     assert response.status_code == 400
     assert "请在上面选择楼栋" in response.content.decode()
     assert not Case.objects.exists()
+
+
+def test_switching_to_elder_mode_mid_way_keeps_the_answers(client, areas, place) -> None:
+    data = answers(areas, place)
+    step1 = {k: v for k, v in data.items() if k.startswith("what-")}
+    step2 = {**step1, "where-community": areas["community"].pk, "step": "where"}
+
+    response = client.post("/report/", {**step2, "elder": "1"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.cookies["linli_elder"].value == "1"
+    assert '<body class="public elder">' in html
+    assert "在哪里？" in html  # the same step, not the start
+    assert f'value="{areas["community"].pk}" selected' in html
+    assert "7号楼2单元楼道漏水" in html  # step 1 rides along
+    # Enter in a field submits 下一步: the first submit button of the form comes first.
+    assert html.index('class="primary main"') < html.index('name="elder"')
+    assert not Case.objects.exists()
