@@ -148,6 +148,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "created_at"
         ),
         "actions": actions_for(request.user, case),
+        "open_action": request.GET.get("open", ""),  # e.g. the note form, from a duplicate hint
         "merged": case.merged_cases.only("number", "title"),
         # Masked on every page (PIPL); unmasking with an access log is the registry's job.
         "reporter_phone": mask_phone(case.reporter_phone),

@@ -142,8 +142,15 @@ def test_duplicate_hint_appears_before_filing(live_server, phone, micro_grid) ->
     hint.wait_for()
     assert existing.number not in hint.inner_text()  # shown by title, linked by number
     link = hint.get_by_role("link", name="是同一件事 → 去补充说明")
-    assert link.get_attribute("href") == f"/cases/{existing.number}/#add-note"
+    assert link.get_attribute("href") == f"/cases/{existing.number}/?open=note#add-note"
     shot(phone, "duplicates_phone")
+    with phone.expect_navigation():
+        link.tap()
+    phone.get_by_label("说明").fill("同一处漏水，又有居民反映")
+    with phone.expect_navigation():
+        phone.locator('button[data-action="note"]').tap()
+    assert "同一处漏水，又有居民反映" in phone.locator(".timeline").inner_text()
+    assert Case.objects.count() == 1  # no second case filed
 
 
 def test_resident_page_in_elder_mode_is_large_and_accessible(

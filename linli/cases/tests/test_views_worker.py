@@ -237,7 +237,7 @@ def test_duplicate_hint_offers_open_case_of_same_category_nearby(
     assert response.status_code == 200
     assert existing.number in html
     assert other_kind.number not in html and far_case.number not in html
-    assert f"/cases/{existing.number}/#add-note" in html
+    assert f"/cases/{existing.number}/?open=note#add-note" in html
     assert "相距约 0 米" in html
 
 
@@ -263,3 +263,10 @@ def test_my_cases_queries_do_not_grow_with_cases(client, assigned, areas, place)
         html = client.get("/cases/mine/").content.decode()
     assert html.count('class="case-item') == 13
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_same_case_link_opens_the_note_form(client, assigned, areas, place) -> None:
+    case = report(areas["micro_grid"], building=place)
+    client.force_login(assigned)
+    html = client.get(f"/cases/{case.number}/", {"open": "note"}).content.decode()
+    assert '<details class="action" id="add-note" open>' in html
