@@ -345,3 +345,26 @@ def test_two_passes_at_once_do_not_double_escalate(areas, other_areas, fast_pass
     for case in cases:
         assert [data["level"] for data in ladder_events(case)] == [1, 2, 3]
     assert Notification.objects.filter(user=ladder.street_admin).count() == 4
+
+
+def test_a_level_nobody_holds_is_still_recorded(areas, other_areas, fast_passwords):
+    # Given no street admin over the case's street
+    ladder = Ladder(areas, other_areas)
+    ladder.street_admin.assignments.all().delete()
+    case = dispatched_case(ladder)
+
+    result = cases_escalate(now=at(6, 20, 9))
+
+    level_3 = ladder_events(case)[2]
+    assert level_3["level"] == 3 and level_3["notified"] == [ladder.actors.handler.pk]
+    assert [step.level for step in result.steps] == [1, 2, 3]
+
+
+def test_an_inactive_grid_leader_is_not_notified(ladder):
+    ladder.grid_leader.is_active = False
+    ladder.grid_leader.save()
+    dispatched_case(ladder)
+
+    cases_escalate(now=at(6, 11, 9, 11))
+
+    assert notified("case.escalated") == {ladder.actors.handler.username}
