@@ -241,6 +241,12 @@ def test_command_prints_the_table_for_a_person_to_check(areas, actors):
         call_command("case_kpis", "--area", areas["street"].code, "--since", "June")
     with pytest.raises(CommandError):
         call_command("case_kpis", "--area", "999", "--since", "2025-06-01")
+    leader = staff_user(areas["grid"], Role.GRID_LEADER)
+    with pytest.raises(CommandError, match="无权"):
+        call_command(
+            "case_kpis", "--area", areas["street"].code, "--since", "2025-06-01",
+            "--user", leader.username,
+        )  # fmt: skip
 
 
 def test_kpis_take_a_fixed_number_of_queries(
