@@ -368,3 +368,27 @@ def test_an_inactive_grid_leader_is_not_notified(ladder):
     cases_escalate(now=at(6, 11, 9, 11))
 
     assert notified("case.escalated") == {ladder.actors.handler.username}
+
+
+def test_the_benchmark_builds_its_cases_and_reports_the_figures(db):
+    """``benchmarks/escalation.py`` at 400 cases, in the test database (kept runnable)."""
+    import importlib.util
+    import io
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management.base import OutputWrapper
+
+    path = Path(settings.BASE_DIR) / "benchmarks" / "escalation.py"
+    spec = importlib.util.spec_from_file_location("bench_escalation", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    setattr(module, "CASES", 400)  # noqa: B010
+
+    figures = module._measure(OutputWrapper(io.StringIO()))
+
+    assert figures["cases"] == 400
+    assert figures["warned"] > 0 and figures["escalated_levels"] > 0
+    assert figures["catch_up_cases_acted_on"] > 300
+    assert set(figures) >= {"pass_seconds", "baseline_seconds", "ratio"}
