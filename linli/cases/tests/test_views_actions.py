@@ -251,3 +251,58 @@ def test_emergency_walk_through_the_pages(client, areas, community_admin, assign
     html = client.get(f"/cases/{case.number}/").content.decode()
     for text in ["红色物业", "民警李强", "应急小组", "见证人：民警李强", "破门进入", "已结案"]:
         assert text in html
+
+
+def test_handler_returns_a_case_with_a_reason(client, dispatched, assigned) -> None:
+    client.force_login(assigned)
+    assert act(client, dispatched, "return", reason="不属于本网格").status_code == 302
+    assert status_of(dispatched) == CaseStatus.RETURNED
+
+
+def test_clock_resumes_after_a_pause(client, dispatched, assigned) -> None:
+    client.force_login(assigned)
+    act(client, dispatched, "pause", reason="等住户回家")
+    assert act(client, dispatched, "unpause", note="住户已回家").status_code == 302
+    assert Case.objects.get(pk=dispatched.pk).paused_at is None
+
+
+def test_suspend_with_review_date_then_resume(client, case, community_admin) -> None:
+    client.force_login(community_admin)
+    act(client, case, "register")
+    response = act(client, case, "suspend", reason="等待业委会决议", review_on="2026-12-31")
+    assert response.status_code == 302
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.status == CaseStatus.SUSPENDED and str(fresh.suspend_review_on) == "2026-12-31"
+    assert act(client, case, "resume").status_code == 302
+    assert status_of(case) == CaseStatus.REGISTERED
+
+
+def test_suspend_with_a_bad_date_is_refused(client, case, community_admin) -> None:
+    client.force_login(community_admin)
+    act(client, case, "register")
+    response = act(client, case, "suspend", reason="等待", review_on="明年")
+    assert response.status_code == 400
+    assert "日期格式应为 2026-07-07" in response.content.decode()
+    assert status_of(case) == CaseStatus.REGISTERED
+
+
+def test_merge_into_another_case_by_number(client, areas, case, community_admin) -> None:
+    other = report(areas["micro_grid"], description="同一处漏水")
+    client.force_login(community_admin)
+    assert act(client, other, "merge", into=case.number).status_code == 302
+    merged = Case.objects.get(pk=other.pk)
+    assert merged.status == CaseStatus.MERGED and merged.merged_into == case
+    assert act(client, case, "merge", into="640106-20990101-0009").status_code == 400
+
+
+def test_reopen_and_rate_a_closed_case(client, dispatched, community_admin, assigned) -> None:
+    services.case_accept(case=dispatched, actor=assigned)
+    services.case_handle(case=dispatched, actor=assigned, note="修好了")
+    services.case_verify(case=dispatched, actor=community_admin, passed=True)
+    services.case_close(case=dispatched, actor=community_admin)
+    client.force_login(assigned)
+    assert act(client, dispatched, "rate", satisfaction="5", comment="很快").status_code == 302
+    assert Case.objects.get(pk=dispatched.pk).satisfaction == 5
+    client.force_login(community_admin)
+    assert act(client, dispatched, "reopen", reason="又漏了").status_code == 302
+    assert status_of(dispatched) == CaseStatus.DISPATCHED
