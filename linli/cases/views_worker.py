@@ -18,17 +18,16 @@ from django.views.decorators.http import require_GET
 
 from linli.cases import forms, services
 from linli.cases.duplicates import duplicate_candidates
-from linli.cases.errors import CaseError, CaseInputError
+from linli.cases.errors import CaseInputError
 from linli.cases.models import (
     OPEN_STATUSES,
-    Case,
     CaseChannel,
     CaseEvent,
     CasePhoto,
     CategoryKind,
 )
 from linli.cases.selectors import cases_visible_to
-from linli.cases.views import case_for, due_label, error_page
+from linli.cases.views import case_for, due_label
 from linli.cases.views_actions import actions_for, attach_photo
 from linli.common.geo import LatLng
 from linli.common.pii import mask_phone
@@ -172,8 +171,3 @@ def photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
 def _content_type(name: str) -> str:
     suffix = name.rsplit(".", 1)[-1].lower()
     return {"png": "image/png", "webp": "image/webp"}.get(suffix, "image/jpeg")
-
-
-def refuse(request: HttpRequest, exc: CaseError, case: Case) -> HttpResponse:
-    """Render a refused action (kept here so the action view stays one screen)."""
-    return error_page(request, exc, case=case)
