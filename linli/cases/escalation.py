@@ -2,22 +2,24 @@
 
 The ladder, per stage of a case (a new ``stage_started_at`` starts it again):
 
-====== ============================================ =========================================
+====== ============================================ ===========================================
 level  when                                          who is notified
-====== ============================================ =========================================
-0      :func:`due_soon_fraction` (80 %) of the      the handler, else the micro-grid workers
-       stage limit used, not yet due                 over the case's area
-1      due (``now >= due_at``)                       grid leaders over the area (+ handler)
-2      overdue by :func:`step_fraction` × limit      community admins over the area (+ handler)
-3      overdue by 2 × step × limit                   street admins over the area (+ handler)
-====== ============================================ =========================================
+====== ============================================ ===========================================
+0      :func:`due_soon_fraction` (80 %) of the      the handler side (†), else the micro-grid
+       stage limit used, not yet due                 workers over the case's area
+1      due (``now >= due_at``)                       grid leaders over the area (+ handler †)
+2      overdue by :func:`step_fraction` × limit      community admins over the area (+ handler †)
+3      overdue by 2 × step × limit                   street admins over the area (+ handler †)
+====== ============================================ ===========================================
 
-"Over the area" means an :class:`~linli.people.models.Assignment` whose area path is a
-prefix of the case's area path, so the grid leader of *that* grid hears, not another
-grid's. Time is counted the way the category counts it: working seconds
-(:mod:`linli.common.workcalendar`) for working-time categories, else clock seconds. A
-paused clock (``paused_at`` set) and statuses without a clock (suspended, verified, final)
-are never escalated; ``due_at`` already includes earlier pauses (``linli.cases.sla``).
+† The handler; for a case sent to an organisation that nobody has accepted yet, the
+members of that organisation (assignments naming it). "Over the area" means an
+:class:`~linli.people.models.Assignment` whose area path is a prefix of the case's area
+path, so the grid leader of *that* grid hears, not another grid's. Time is counted the way
+the category counts it: working seconds (:mod:`linli.common.workcalendar`) for working-time
+categories, else clock seconds. A paused clock (``paused_at`` set) and statuses without a
+clock (suspended, verified, final) are never escalated; ``due_at`` already includes earlier
+pauses (``linli.cases.sla``).
 
 Every step is one ``CaseEvent(action="escalate")`` with ``data = {"level", "stage",
 "stage_started_at", "due_at", "overdue_seconds" (negative: seconds still left),
@@ -239,15 +241,21 @@ def due_filter(
 
 
 class Recipients:
-    """Active users by ladder role and area path, loaded with one query per pass."""
+    """Active users by ladder role and area path, and members of organisations (the
+    ``organization`` of their assignments), loaded with one query per pass."""
 
     def __init__(self) -> None:
         self.by_role: dict[str, dict[str, list[User]]] = defaultdict(lambda: defaultdict(list))
+        self.by_org: dict[int, list[User]] = defaultdict(list)
         rows = Assignment.objects.filter(
-            role__in=set(LADDER.values()), user__is_active=True
+            Q(role__in=set(LADDER.values())) | Q(organization__isnull=False),
+            user__is_active=True,
         ).select_related("user", "area")
         for row in rows.order_by("user_id"):
-            self.by_role[row.role][row.area.path].append(row.user)
+            if row.role in LADDER.values():
+                self.by_role[row.role][row.area.path].append(row.user)
+            if row.organization_id is not None:
+                self.by_org[row.organization_id].append(row.user)
 
     def over(self, path: str, role: str) -> list[User]:
         """Users holding ``role`` on ``path`` or any area above it."""
@@ -259,13 +267,21 @@ class Recipients:
             found += holders.get(prefix, [])
         return found
 
-    def for_level(self, case: Case, level: int) -> list[User]:
-        """The handler (if any) and the level's role holders over the case's area.
+    def handler_side(self, case: Case) -> list[User]:
+        """The handler; before anyone accepted a case sent to an organisation, its members."""
+        if case.handler is not None:
+            return [case.handler] if case.handler.is_active else []
+        if case.handler_org_id is not None:
+            return list(dict.fromkeys(self.by_org.get(case.handler_org_id, [])))
+        return []
 
-        Level 0 goes to the handler alone when there is one; otherwise (register and
+    def for_level(self, case: Case, level: int) -> list[User]:
+        """The handler side and the level's role holders over the case's area.
+
+        Level 0 goes to the handler side alone when there is one; otherwise (register and
         dispatch stages) to the micro-grid workers.
         """
-        handler = [case.handler] if case.handler is not None and case.handler.is_active else []
+        handler = self.handler_side(case)
         if level == 0 and handler:
             return handler
         return list(dict.fromkeys(handler + self.over(case.area.path, LADDER[level])))

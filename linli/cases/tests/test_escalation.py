@@ -392,3 +392,13 @@ def test_the_benchmark_builds_its_cases_and_reports_the_figures(db):
     assert figures["warned"] > 0 and figures["escalated_levels"] > 0
     assert figures["catch_up_cases_acted_on"] > 300
     assert set(figures) >= {"pass_seconds", "baseline_seconds", "ratio"}
+
+
+def test_a_case_sent_to_an_organisation_warns_its_members_until_one_accepts(ladder):
+    a = ladder.actors
+    case = walk_to(report(a.areas["micro_grid"], now=REPORTED), CaseStatus.REGISTERED, a)
+    services.case_dispatch(case=case, actor=a.dispatcher, handler_org=a.org, now=at(6, 9, 9, 10))
+
+    cases_escalate(now=at(6, 10, 15, 30))
+
+    assert notified("case.due_soon") == {a.handler.username, a.colleague.username}
