@@ -122,6 +122,9 @@ class WorkerReportForm(forms.Form):
         self.fields["building"].queryset = scope(  # type: ignore[attr-defined]
             Building.objects.select_related("micro_grid"), user, area_field="micro_grid"
         ).order_by("micro_grid__path", "name")
+        self.fields["community"].queryset = scope(  # type: ignore[attr-defined]
+            Area.objects.filter(kind="community"), user, area_field=""
+        ).order_by("path")
 
     def clean_photo(self) -> UploadedFile | None:
         return photo_check(self.cleaned_data.get("photo"))
@@ -161,6 +164,12 @@ class HotlineIntakeForm(forms.Form):
         error_messages={"invalid_choice": "只能选择您辖区内的楼栋"},
     )
     address = forms.CharField(label="地址", max_length=200, required=False)
+    community = forms.ModelChoiceField(
+        queryset=Area.objects.none(),
+        required=False,
+        label="所属社区（只填地址时必选）",
+        error_messages={"invalid_choice": "只能选择您辖区内的社区"},
+    )
     description = forms.CharField(
         label="诉求内容",
         max_length=MAX_DESCRIPTION,
@@ -174,6 +183,9 @@ class HotlineIntakeForm(forms.Form):
         self.fields["building"].queryset = scope(  # type: ignore[attr-defined]
             Building.objects.select_related("micro_grid"), user, area_field="micro_grid"
         ).order_by("micro_grid__path", "name")
+        self.fields["community"].queryset = scope(  # type: ignore[attr-defined]
+            Area.objects.filter(kind="community"), user, area_field=""
+        ).order_by("path")
 
     def clean_caller_phone(self) -> str:
         phone: str = self.cleaned_data.get("caller_phone", "").strip()
@@ -185,6 +197,8 @@ class HotlineIntakeForm(forms.Form):
         data = super().clean() or {}
         if not data.get("building") and not data.get("address") and "building" not in self.errors:
             self.add_error("building", "请选择楼栋或填写地址")
+        elif not data.get("building") and not data.get("community"):
+            self.add_error("community", "只填地址时，请选择所属社区")
         return data
 
 

@@ -54,21 +54,29 @@ def case_number_next(*, district_code: str, day: dt.date) -> str:
     return f"{prefix}-{seq.last:04d}"
 
 
-def area_for_location(*, point: LatLng | None, building: Building | None) -> Area:
-    """The micro-grid of ``building``, else the micro-grid whose boundary holds ``point``.
+def area_for_location(
+    *, point: LatLng | None, building: Building | None, area: Area | None = None
+) -> Area:
+    """The micro-grid of ``building``, else the micro-grid whose boundary holds ``point``,
+    else ``area`` (e.g. the community a resident chose when they could only give an address).
 
     Raises:
-        CaseInputError: neither given, or the point lies outside every micro-grid.
+        CaseInputError: nothing given, or the point lies outside every micro-grid and no
+            fallback ``area`` was given.
     """
     if building is not None:
         return building.micro_grid
     if point is None:
+        if area is not None:
+            return area
         raise CaseInputError("请提供位置（坐标、地址或楼栋）", field="location")
     rows = Area.objects.filter(kind=AreaKind.MICRO_GRID, boundary__isnull=False).values_list(
         "pk", "boundary"
     )
     area_id = containing(point, ((pk, boundary) for pk, boundary in rows if boundary))
     if area_id is None:
+        if area is not None:
+            return area
         raise CaseInputError("该位置不在本平台管辖的网格内", field="location")
     return Area.objects.get(pk=int(str(area_id)))
 
@@ -91,6 +99,7 @@ def case_report(
     address: str = "",
     attributes: dict[str, Any] | None = None,
     photos: Uploads = None,
+    area: Area | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """File a new case in state ``reported`` and start its register clock.
@@ -102,6 +111,9 @@ def case_report(
         photos: uploads (≤ 9), checked before anything is written (:mod:`linli.cases.photos`).
         subject_resident: the resident the case is about (e.g. an elderly man living
             alone); implies his household when none is given.
+        area: where the case goes when neither ``point`` nor ``building`` places it (a
+            resident or a hotline caller who can only give an address in words); an
+            ``address`` is then required.
 
     Raises:
         CaseInputError: inactive category, empty or over-long text (description ≤ 4,000
@@ -118,7 +130,9 @@ def case_report(
         household = subject_resident.household
     if household is not None and building is None:
         building = household.building
-    area = area_for_location(point=point, building=building)
+    if point is None and building is None and area is not None and not address.strip():
+        raise CaseInputError("请填写地址，或选择楼栋", field="address")
+    area = area_for_location(point=point, building=building, area=area)
     if point is None and building is not None and building.lat is not None:
         point = LatLng(float(building.lat), float(building.lng or 0))
     now = now or timezone.now()

@@ -117,6 +117,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 reporter_phone=data["caller_phone"],
                 building=data["building"],
                 address=data["address"],
+                area=data["community"],
                 attributes=attributes,
             )
         except CaseInputError as exc:

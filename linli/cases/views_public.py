@@ -254,6 +254,7 @@ def _submit(request: HttpRequest, wizard: Wizard) -> HttpResponse:
             point=where.get("point"),
             building=building_data.get("building"),
             address=building_data.get("address", ""),
+            area=wizard.community,
         )
     except CaseInputError as exc:
         step = {"location": "building" if wizard.needs_building() else "where"}.get(

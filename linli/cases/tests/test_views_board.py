@@ -222,14 +222,15 @@ def test_hotline_intake_cannot_use_a_building_of_another_area(
     assert "只能选择您辖区内的楼栋" in response.content.decode()
 
 
-def test_hotline_intake_with_address_only_asks_for_a_building(
+def test_hotline_intake_with_address_only_asks_for_the_community(
     client, dispatcher, areas, place
 ) -> None:
     client.force_login(dispatcher)
-    response = client.post(
-        "/cases/intake/",
-        {"category": community_category().pk, "address": "文化街 12 号", "description": "漏水"},
-    )
+    data = {"category": community_category().pk, "address": "文化街 12 号", "description": "漏水"}
+    response = client.post("/cases/intake/", data)
     assert response.status_code == 400
-    assert "请同时选择楼栋" in response.content.decode()
+    assert "请选择所属社区" in response.content.decode()
     assert not Case.objects.exists()
+    client.post("/cases/intake/", {**data, "community": areas["community"].pk})
+    case = Case.objects.get()
+    assert case.area == areas["community"] and case.channel == "hotline"

@@ -223,14 +223,12 @@ def test_public_status_of_unknown_number_is_404(client, db) -> None:
     assert client.get("/report/640106-20990101-0001/").status_code == 404
 
 
-def test_address_without_building_asks_for_a_building_and_files_nothing(
-    client, areas, place
-) -> None:
+def test_address_without_building_goes_to_the_chosen_community(client, areas, place) -> None:
     data = answers(areas, place, **{"building-building": "", "building-address": "7号楼旁边"})
-    response = submit(client, data)
-    assert response.status_code == 400
-    assert "请在上面选择楼栋" in response.content.decode()
-    assert not Case.objects.exists()
+    submit(client, data)
+    case = Case.objects.get()
+    assert case.area == areas["community"] and case.address == "7号楼旁边"
+    assert case.building is None
 
 
 def test_switching_to_elder_mode_mid_way_keeps_the_answers(client, areas, place) -> None:
