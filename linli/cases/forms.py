@@ -122,9 +122,6 @@ class WorkerReportForm(forms.Form):
         self.fields["building"].queryset = scope(  # type: ignore[attr-defined]
             Building.objects.select_related("micro_grid"), user, area_field="micro_grid"
         ).order_by("micro_grid__path", "name")
-        self.fields["community"].queryset = scope(  # type: ignore[attr-defined]
-            Area.objects.filter(kind="community"), user, area_field=""
-        ).order_by("path")
 
     def clean_photo(self) -> UploadedFile | None:
         return photo_check(self.cleaned_data.get("photo"))

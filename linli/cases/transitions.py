@@ -347,11 +347,14 @@ def case_verify(
     """核查: handled → verified; a failed check (``passed=False``) → dispatched again.
 
     A failed check needs ``note`` (the reason) and restarts the handle clock with the same
-    handler.
+    handler. Whoever reported the handling (反馈) may not verify it: GB/T 30428 separates
+    handling from checking (NotAllowed).
     """
     case = locked_case(case)
     action = CaseAction.VERIFY if passed else CaseAction.VERIFY_FAIL
     transition_check(case, action=action, allowed=[CaseStatus.HANDLED], actor=actor, key="verify")
+    if _last_handler(case) == actor and not actor.is_superuser:
+        raise NotAllowed(f"事件 {case.number} 由您处置，核查须由其他人员进行")
     note = text_field(note, field="note", label="核查不通过的理由", required=not passed)
     to_status = CaseStatus.VERIFIED if passed else CaseStatus.DISPATCHED
     transition_write(

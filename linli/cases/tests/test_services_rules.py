@@ -213,3 +213,21 @@ def test_accepting_keeps_the_handle_clock_running_from_dispatch(areas, actors): 
     due = case.due_at
     case = services.case_accept(case=case, actor=actors.handler, now=MONDAY + dt.timedelta(hours=5))
     assert case.due_at == due  # dispatched and in progress are one stage ("handle")
+
+
+@pytest.mark.django_db
+def test_handler_may_not_verify_their_own_handling(areas) -> None:
+    """GB/T 30428: the unit that handled a case does not check it."""
+    from linli.cases.errors import NotAllowed
+    from linli.cases.models import CaseStatus
+    from linli.cases.tests.lifecycle import Actors, report, walk_to
+    from linli.people.models import Assignment, Role
+
+    actors = Actors(areas)
+    case = walk_to(report(areas["micro_grid"]), CaseStatus.HANDLED, actors)
+    handler = actors.handler
+    Assignment.objects.create(user=handler, area=areas["micro_grid"], role=Role.GRID_WORKER)
+    with pytest.raises(NotAllowed, match="核查须由其他人员"):
+        services.case_verify(case=case, actor=handler)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.HANDLED
