@@ -7,7 +7,14 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from linli.common.env import env_bool, env_int, env_list, env_str, secret_from_env_or_file
+from linli.common.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    secret_from_env_or_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LINLI_VAR_DIR") or BASE_DIR / "var")
@@ -206,6 +213,11 @@ LINLI_OPEN311_JURISDICTION = env_str("LINLI_OPEN311_JURISDICTION", "jinfeng.yinc
 LINLI_CASE_REOPEN_DAYS = env_int("LINLI_CASE_REOPEN_DAYS", 15)
 LINLI_CASE_DUPLICATE_RADIUS_M = env_int("LINLI_CASE_DUPLICATE_RADIUS_M", 200)
 LINLI_CASE_DUPLICATE_WINDOW_HOURS = env_int("LINLI_CASE_DUPLICATE_WINDOW_HOURS", 72)
+# Escalation (linli/cases/escalation.py): warn at this share of a stage's limit, then climb
+# one level of the ladder per this share of the limit overdue.
+LINLI_CASE_DUE_SOON = env_float("LINLI_CASE_DUE_SOON", 0.8)
+LINLI_CASE_ESCALATION_STEP = env_float("LINLI_CASE_ESCALATION_STEP", 0.5)
+LINLI_CASE_ESCALATION_CHANNELS = tuple(env_list("LINLI_CASE_ESCALATION_CHANNELS", ["inapp"]))
 
 # Working time for SLA clocks (linli/common/workcalendar.py, docs/calendar.md).
 LINLI_WORKING_HOURS = env_str("LINLI_WORKING_HOURS", "08:30-12:00,14:00-17:30")

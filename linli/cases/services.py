@@ -160,7 +160,15 @@ def case_report(
         status=CaseStatus.REPORTED,
     )
     sla.stage_start(case=case, now=now)
-    case.save(update_fields=["stage_started_at", "due_at", "paused_at", "paused_seconds"])
+    case.save(
+        update_fields=[
+            "stage_started_at",
+            "due_at",
+            "paused_at",
+            "paused_seconds",
+            "escalation_level",
+        ]
+    )
     event = event_record(
         case=case,
         action=CaseAction.REPORT,

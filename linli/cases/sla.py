@@ -18,6 +18,7 @@ def stage_start(*, case: Case, now: dt.datetime) -> None:
     case.stage_started_at = now
     case.paused_at = None
     case.paused_seconds = 0
+    case.escalation_level = 0  # the escalation ladder is per stage
     stage = case.stage
     if stage is None:
         case.due_at = None

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         port = opts["port"] or env_int("PORT", 8000)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("数据库已迁移。")
+        self._schedules()
         call_command("collectstatic", interactive=False, verbosity=0)
         self._demo(opts)
         procs = self._start(opts["host"], port, with_worker=not opts["no_worker"])
@@ -47,6 +48,14 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"邻里已启动：http://{opts['host']}:{port}/  （Ctrl-C 停止）")
         )
         self._supervise(procs)
+
+    def _schedules(self) -> None:
+        """Periodic tasks (idempotent): case escalation, notification retry sweep."""
+        from linli.cases.tasks import ensure_schedules as case_schedules
+        from linli.notify.services import ensure_schedules as notify_schedules
+
+        case_schedules()
+        notify_schedules()
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area
