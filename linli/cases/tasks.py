@@ -27,15 +27,6 @@ def escalate_cases_task() -> str:
 
 def ensure_schedules() -> Schedule:
     """Create or repair the one-minute escalation schedule (idempotent: one row by name)."""
-    from django_q.models import Schedule
+    from linli.common.schedules import schedule_every
 
-    schedule, _ = Schedule.objects.update_or_create(
-        name=ESCALATE_SCHEDULE,
-        defaults={
-            "func": ESCALATE_TASK,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    return schedule
+    return schedule_every(name=ESCALATE_SCHEDULE, func=ESCALATE_TASK)

@@ -382,18 +382,9 @@ def delivery_retry(*, delivery: Delivery) -> Delivery:
 
 def ensure_schedules() -> Schedule:
     """Create or repair the one-minute sweep schedule (idempotent)."""
-    from django_q.models import Schedule
+    from linli.common.schedules import schedule_every
 
-    schedule, _ = Schedule.objects.update_or_create(
-        name=SWEEP_SCHEDULE,
-        defaults={
-            "func": SWEEP_TASK,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    return schedule
+    return schedule_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK)
 
 
 # --- In-app inbox ---------------------------------------------------------------------

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from linli.notify import services
@@ -82,7 +83,18 @@ def test_concurrent_claims_from_threads_have_one_winner():
     def worker() -> None:
         try:
             barrier.wait()
-            results.append(services.delivery_claim(delivery_id=delivery.pk) is not None)
+            for _ in range(200):
+                try:
+                    claimed = services.delivery_claim(delivery_id=delivery.pk) is not None
+                except OperationalError as exc:
+                    # SQLite's in-memory test database answers "table is locked" at once
+                    # where a file database would wait (busy timeout): wait and retry.
+                    if "locked" not in str(exc):
+                        raise
+                    time.sleep(0.02)
+                    continue
+                results.append(claimed)
+                return
         finally:
             connection.close()
 
