@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Case as CaseWhen
 from django.db.models import QuerySet, When
+from django.db.models.functions import Length
 
 from linli.cases.models import CaseCategory, CaseStatus, CategoryKind
 from linli.common.geo import GeoError, LatLng, parse_lat_lng
@@ -22,6 +23,9 @@ from linli.places.models import Area, AreaKind, Building
 MAX_DESCRIPTION = 4000
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 PHOTO_TYPES = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: the JPEG variant many phones write
+
+#: "2号楼" before "10号楼": shorter names first, then by text (names are "<n>号楼").
+BUILDING_ORDER = (Length("name"), "name")
 
 
 def categories() -> QuerySet[CaseCategory]:
@@ -121,7 +125,7 @@ class WorkerReportForm(forms.Form):
         self.fields["category"].queryset = categories()  # type: ignore[attr-defined]
         self.fields["building"].queryset = scope(  # type: ignore[attr-defined]
             Building.objects.select_related("micro_grid"), user, area_field="micro_grid"
-        ).order_by("micro_grid__path", "name")
+        ).order_by("micro_grid__path", *BUILDING_ORDER)
 
     def clean_photo(self) -> UploadedFile | None:
         return photo_check(self.cleaned_data.get("photo"))
@@ -179,7 +183,7 @@ class HotlineIntakeForm(forms.Form):
         self.fields["category"].queryset = categories()  # type: ignore[attr-defined]
         self.fields["building"].queryset = scope(  # type: ignore[attr-defined]
             Building.objects.select_related("micro_grid"), user, area_field="micro_grid"
-        ).order_by("micro_grid__path", "name")
+        ).order_by("micro_grid__path", *BUILDING_ORDER)
         self.fields["community"].queryset = scope(  # type: ignore[attr-defined]
             Area.objects.filter(kind="community"), user, area_field=""
         ).order_by("path")
@@ -312,7 +316,7 @@ class PublicBuildingForm(forms.Form):
         if community is not None:
             self.fields["building"].queryset = Building.objects.filter(  # type: ignore[attr-defined]
                 micro_grid__path__startswith=community.path
-            ).order_by("name")
+            ).order_by(*BUILDING_ORDER)
         self.fields["building"].empty_label = "请选择楼栋"  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:

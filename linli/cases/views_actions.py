@@ -19,6 +19,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Case as CaseWhen
+from django.db.models import When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -34,10 +36,11 @@ from linli.cases.forms import (
     photo_check,
 )
 from linli.cases.models import OPEN_STATUSES, Case, CaseStatus, ParticipantRole
+from linli.cases.transitions import SUSPENDABLE
 from linli.cases.views import case_for, error_page
-from linli.orgs.models import Organization
+from linli.orgs.models import Organization, OrgKind
 from linli.people.models import Assignment
-from linli.people.scoping import area_paths
+from linli.people.scoping import scope
 
 S = CaseStatus
 
@@ -160,43 +163,42 @@ class ParticipantForm(forms.Form):
         return data
 
 
-def orgs_in_scope(user: User | AnonymousUser) -> Any:
-    paths = area_paths(user)
-    queryset = Organization.objects.order_by("name")
-    if paths is None:
-        return queryset
-    from django.db.models import Q
+#: Organisations that usually handle cases come first in the dispatch list.
+HANDLER_KINDS = [
+    OrgKind.PROPERTY_COMPANY,
+    OrgKind.SERVICE_PROVIDER,
+    OrgKind.CLINIC,
+    OrgKind.SOCIAL_ENTERPRISE,
+    OrgKind.PARTNER,
+    OrgKind.ENTERPRISE,
+]
 
-    condition = Q(pk__in=[])
-    for path in paths:
-        condition |= Q(area__path__startswith=path)
-    return queryset.filter(condition)
+
+def orgs_in_scope(user: User | AnonymousUser) -> Any:
+    """Organisations under the user's areas, handling kinds first, then by name."""
+    order = CaseWhen(*(When(kind=k, then=i) for i, k in enumerate(HANDLER_KINDS)), default=99)
+    return scope(Organization.objects.all(), user).order_by(order, "name")
 
 
 def dispatch_choices(user: User | AnonymousUser) -> list[tuple[str, Any]]:
-    """Grouped ``<select>`` choices: staff users and organisations in the user's areas.
+    """Grouped ``<select>`` choices: staff users, then organisations grouped by kind, all
+    under the user's areas (no cut-off: the list is also what the form accepts).
 
     Two queries whatever the number of cases on the page (the board builds this once).
     """
-    paths = area_paths(user)
-    assignments = Assignment.objects.select_related("user", "area").order_by(
+    assignments = scope(Assignment.objects.select_related("user", "area"), user).order_by(
         "area__path", "user__username"
     )
-    if paths is not None:
-        from django.db.models import Q
-
-        condition = Q(pk__in=[])
-        for path in paths:
-            condition |= Q(area__path__startswith=path)
-        assignments = assignments.filter(condition)
     people: dict[str, str] = {}
-    for item in assignments[:500]:
+    for item in assignments:
         key = f"user:{item.user_id}"
         if key not in people:
             name = item.user.get_full_name() or item.user.username
             people[key] = f"{name}（{item.get_role_display()}，{item.area.name}）"
-    orgs = [(f"org:{org.pk}", org.name) for org in orgs_in_scope(user).only("pk", "name")[:300]]
-    return [("", "请选择"), ("人员", list(people.items())), ("单位", orgs)]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for org in orgs_in_scope(user).only("pk", "name", "kind"):
+        groups.setdefault(OrgKind(org.kind).label, []).append((f"org:{org.pk}", org.name))
+    return [("", "请选择"), ("人员", list(people.items())), *groups.items()]
 
 
 @dataclass(frozen=True)
@@ -293,7 +295,7 @@ ACTIONS: dict[str, Action] = {
                danger=True),
         Action("reject", "不予立案", "reject", frozenset({S.REPORTED}), ReasonForm,
                _service("case_reject"), danger=True),
-        Action("suspend", "挂账", "suspend", OPEN - {S.REPORTED}, SuspendForm,
+        Action("suspend", "挂账", "suspend", frozenset(SUSPENDABLE), SuspendForm,
                _service("case_suspend"), danger=True),
         Action("resume", "恢复办理", "resume", frozenset({S.SUSPENDED}), PlainForm,
                _service("case_resume"), primary=True),

@@ -234,3 +234,21 @@ def test_hotline_intake_with_address_only_asks_for_the_community(
     client.post("/cases/intake/", {**data, "community": areas["community"].pk})
     case = Case.objects.get()
     assert case.area == areas["community"] and case.channel == "hotline"
+
+
+def test_dispatch_list_puts_property_companies_first_and_cuts_nobody_off(areas) -> None:
+    """The demo street has 500+ organisations; the property company must still be offered."""
+    from linli.cases.views_actions import dispatch_choices
+    from linli.people.models import Role
+    from linli.testing.factories import OrganizationFactory, staff_user
+
+    OrganizationFactory.create_batch(320, area=areas["community"])
+    company = OrganizationFactory(
+        name="银川测试物业服务有限公司", kind="property_company", area=areas["community"]
+    )
+    street_dispatcher = staff_user(areas["street"], Role.DISPATCHER)
+    groups = dispatch_choices(street_dispatcher)
+    labels = [label for label, _ in groups]
+    assert labels[:3] == ["", "人员", "物业公司"]
+    assert dict(groups)["物业公司"] == [(f"org:{company.pk}", company.name)]
+    assert len(dict(groups)["企业"]) == 320
