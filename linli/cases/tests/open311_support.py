@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.urls import include, path
 from jsonschema import Draft7Validator, FormatChecker
 from referencing import Registry, Resource
@@ -25,8 +24,9 @@ from linli.testing.factories import BuildingFactory, HouseholdFactory, area_chai
 #: (``pytest.mark.urls(URLS)``); ``test_open311_client`` uses the real ``linli.urls``.
 URLS = "linli.cases.tests.open311_support"
 urlpatterns = [path("open311/v2/", include("linli.cases.open311.urls"))]
-#: The published GeoReport v2 schemas, beside the repository (``../shared``).
-SCHEMA_DIR = Path(settings.BASE_DIR).parent / "shared" / "data" / "open311-schema"
+#: The published GeoReport v2 schemas (a copy of ``../shared/data/open311-schema`` kept
+#: with the tests, so a clone without ``shared/`` beside it still validates).
+SCHEMA_DIR = Path(__file__).resolve().parent / "data" / "open311-schema"
 #: Inside the test micro-grid (Jinfeng District, Yinchuan), WGS-84.
 INSIDE = (38.4700, 106.2300)
 OUTSIDE = (39.9042, 116.4074)  # Beijing: no micro-grid of ours
