@@ -12,7 +12,10 @@ reported                            dispatchers and community admins over the ar
 dispatched, verify_fail, reopen     the handler and members of the handler organisation
 returned                            dispatchers and community admins over the area
 handled                             grid and micro-grid workers over the area (to verify)
-rejected, closed                    the reporter (account)
+verified                            dispatchers and community admins over the area (to close)
+rejected                            the reporter (account)
+closed                              the reporter, the handler (and whoever fed back the
+                                    handling) and members of the handler organisation
 participant added                   the participant's account
 ==================================  ==========================================================
 
@@ -63,8 +66,15 @@ def recipients_for(case: Case, action: str) -> list[User]:
         return _handler_side(case)
     if action == CaseAction.HANDLE:
         return _over_area(case, VERIFIERS)
-    if action in (CaseAction.REJECT, CaseAction.CLOSE) and case.reporter is not None:
-        return [case.reporter]
+    if action == CaseAction.VERIFY:
+        return _over_area(case, COORDINATORS)
+    reporter = [case.reporter] if case.reporter is not None else []
+    if action == CaseAction.REJECT:
+        return reporter
+    if action == CaseAction.CLOSE:
+        closer = [case.closing_user] if case.closing_user is not None else []
+        people = reporter + _handler_side(case) + closer
+        return list(dict.fromkeys(user for user in people if user.is_active))
     return []
 
 
@@ -72,7 +82,9 @@ def _send(case_id: int, action: str, extra: list[int]) -> None:
     from linli.notify.models import Channel
     from linli.notify.services import notify
 
-    case = Case.objects.select_related("area", "category", "handler", "reporter").get(pk=case_id)
+    case = Case.objects.select_related(
+        "area", "category", "handler", "reporter", "closing_user"
+    ).get(pk=case_id)
     people = recipients_for(case, action) + list(User.objects.filter(pk__in=extra))
     urgent = case.priority == Priority.URGENT and action in (CaseAction.REPORT, CaseAction.DISPATCH)
     if not people and not urgent:
