@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "linli.people",
     "linli.notify",
     "linli.cases",
+    "linli.eligibility",
+    "linli.accounts",
 ]
 
 MIDDLEWARE = [
@@ -263,3 +265,22 @@ EMAIL_TIMEOUT = NOTIFY_HTTP_TIMEOUT
 DEFAULT_FROM_EMAIL = env_str("LINLI_EMAIL_FROM", "邻里 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # End of notifications --------------------------------------------------------------------
+
+# Resident accounts -----------------------------------------------------------------------
+# linli/accounts; see docs/accounts.md. Log-in by mobile number and a 6-digit one-time code.
+ACCOUNTS_CODE_TTL_SECONDS = env_int("LINLI_LOGIN_CODE_TTL_SECONDS", 300)
+ACCOUNTS_CODE_MAX_TRIES = env_int("LINLI_LOGIN_CODE_MAX_TRIES", 5)
+ACCOUNTS_CODE_INTERVAL_SECONDS = env_int("LINLI_LOGIN_CODE_INTERVAL_SECONDS", 60)
+ACCOUNTS_CODES_PER_NUMBER_HOUR = env_int("LINLI_LOGIN_CODES_PER_NUMBER_HOUR", 5)
+ACCOUNTS_CODES_PER_IP_HOUR = env_int("LINLI_LOGIN_CODES_PER_IP_HOUR", 20)
+if min(
+    ACCOUNTS_CODE_TTL_SECONDS,
+    ACCOUNTS_CODE_MAX_TRIES,
+    ACCOUNTS_CODES_PER_NUMBER_HOUR,
+    ACCOUNTS_CODES_PER_IP_HOUR,
+) <= 0 or ACCOUNTS_CODE_INTERVAL_SECONDS < 0:
+    raise ImproperlyConfigured("LINLI_LOGIN_CODE* limits must be positive")
+# Resident users (logged in at /me/login/) may only reach these path prefixes.
+ACCOUNTS_RESIDENT_PATHS = ["/me/", "/report/", "/static/", "/i18n/"]
+MIDDLEWARE += ["linli.accounts.middleware.ResidentConfinementMiddleware"]
+# End of resident accounts ----------------------------------------------------------------
