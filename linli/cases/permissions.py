@@ -125,6 +125,16 @@ def groups_of(user: AnyUser, case: Case) -> set[str]:
     return groups
 
 
+def coordinates_somewhere(user: AnyUser) -> bool:
+    """Whether the user is a coordinator over any area (or a superuser): who the
+    dispatcher board and the hotline intake are for."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return Assignment.objects.filter(user=user, role__in=COORDINATOR_ROLES).exists()
+
+
 def may(user: AnyUser, action: str, case: Case) -> bool:
     """Whether ``user`` may take ``action`` (a key of :data:`MATRIX`) on ``case``."""
     if not user.is_authenticated or not user.is_active:

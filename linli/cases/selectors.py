@@ -4,37 +4,89 @@ A user sees a case when it lies under one of their assigned areas, or when they 
 in it (a police officer or property-company employee added as a participant sees that case
 even outside their areas), when they handle it or reported it, or when an organisation they
 work for (``Assignment.organization``) takes part in or handles it.
+
+What a user *sees* is wider than what is *theirs to work on*: :func:`cases_worklist` is the
+"my cases" list — the whole area only for those whose role works the area's cases
+(coordinators and grid staff, :mod:`linli.cases.permissions`), otherwise just the cases
+the user or their organisation is involved in.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from linli.cases.models import Case
+from linli.cases.permissions import COORDINATOR_ROLES, GRID_STAFF_ROLES
 from linli.people.models import Assignment
 from linli.people.scoping import area_paths
+
+#: Roles whose "my cases" list is every case of their areas (they register, dispatch,
+#: verify or patrol there); other roles (property, provider, police…) see their own cases.
+AREA_WORK_ROLES = COORDINATOR_ROLES | GRID_STAFF_ROLES
+
+
+def _organizations(user: User) -> QuerySet[Assignment, Any]:
+    """Subquery: ids of the organisations the user works for (by assignment)."""
+    return Assignment.objects.filter(user=user, organization__isnull=False).values(
+        "organization_id"
+    )
+
+
+def dispatched_to(user: User) -> Q:
+    """Cases dispatched to the user or to an organisation they work for."""
+    return Q(handler=user) | Q(handler_org__in=_organizations(user))
+
+
+def _involved(user: User) -> Q:
+    """Cases the user takes part in, handles or reported — in person or by organisation."""
+    orgs = _organizations(user)
+    return (
+        Q(participants__user=user)
+        | Q(reporter=user)
+        | Q(participants__organization__in=orgs)
+        | dispatched_to(user)
+    )
+
+
+def _with_paths(user: User, condition: Q, paths: list[str]) -> QuerySet[Case]:
+    for path in paths:
+        condition |= Q(area__path__startswith=path)
+    ids = Case.objects.filter(condition).values("pk")
+    return Case.objects.select_related("category", "area").filter(pk__in=ids)
 
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
     """All cases the user may see (none for anonymous or inactive users)."""
-    queryset = Case.objects.select_related("category", "area")
     if not user.is_authenticated or not user.is_active:
-        return queryset.none()
+        return Case.objects.none()
     paths = area_paths(user)
     if paths is None:
-        return queryset
-    orgs = Assignment.objects.filter(user=user, organization__isnull=False).values(
-        "organization_id"
+        return Case.objects.select_related("category", "area")
+    return _with_paths(user, _involved(user), paths)
+
+
+def cases_worklist(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The cases of the user's "my cases" page (any state; the page filters open ones).
+
+    * every case under an area where the user holds a role of :data:`AREA_WORK_ROLES`;
+    * plus, anywhere, the cases dispatched to the user or their organisation, those they
+      or their organisation take part in, and those they reported.
+
+    A superuser gets every case; anonymous and inactive users none. Always a subset of
+    :func:`cases_visible_to`.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    if user.is_superuser:
+        return Case.objects.select_related("category", "area")
+    paths = sorted(
+        set(
+            Assignment.objects.filter(user=user, role__in=AREA_WORK_ROLES).values_list(
+                "area__path", flat=True
+            )
+        )
     )
-    condition = (
-        Q(participants__user=user)
-        | Q(reporter=user)
-        | Q(handler=user)
-        | Q(participants__organization__in=orgs)
-        | Q(handler_org__in=orgs)
-    )
-    for path in paths:
-        condition |= Q(area__path__startswith=path)
-    ids = Case.objects.filter(condition).values("pk")
-    return queryset.filter(pk__in=ids)
+    return _with_paths(user, _involved(user), paths)

@@ -95,6 +95,7 @@ def board(request: HttpRequest) -> HttpResponse:
         if any(r["coordinate"] for r in rows)
         else [],
         "here": request.get_full_path(),
+        "coordinator": paths is None or bool(paths),
     }
     return render(request, "cases/board.html", context)
 

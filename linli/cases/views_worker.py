@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -16,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from linli.cases import forms, services
+from linli.cases import forms, permissions, services
 from linli.cases.duplicates import duplicate_candidates
 from linli.cases.errors import CaseInputError
 from linli.cases.models import (
@@ -26,12 +27,12 @@ from linli.cases.models import (
     CasePhoto,
     CategoryKind,
 )
-from linli.cases.selectors import cases_visible_to
+from linli.cases.selectors import cases_visible_to, cases_worklist, dispatched_to
 from linli.cases.views import case_for, due_label
 from linli.cases.views_actions import actions_for, attach_photo
 from linli.common.geo import LatLng
 from linli.common.pii import mask_phone
-from linli.people.scoping import scope
+from linli.people.models import Assignment
 from linli.places.models import Area, AreaKind
 
 MINE_LIMIT = 200
@@ -42,25 +43,48 @@ def mine(request: HttpRequest) -> HttpResponse:
     """``/cases/mine/``: the worker's micro-grids and open cases, soonest due first."""
     user = request.user
     now = timezone.now()
-    open_cases = cases_visible_to(user).filter(status__in=OPEN_STATUSES)
+    open_cases = cases_worklist(user).filter(status__in=OPEN_STATUSES)
     counts = open_cases.aggregate(
         total=Count("pk"),
         overdue=Count("pk", filter=Q(due_at__lt=now, paused_at__isnull=True)),
-        mine=Count("pk", filter=Q(handler=user)),
+        mine=Count("pk", filter=dispatched_to(user)),  # type: ignore[arg-type]
     )
     rows = open_cases.select_related("building").order_by(
         F("due_at").asc(nulls_last=True), "created_at"
     )[:MINE_LIMIT]
-    grids = scope(Area.objects.filter(kind=AreaKind.MICRO_GRID), user, area_field="").order_by(
-        "path"
-    )[:20]
+    work_areas, units = _assignment_summary(user)  # type: ignore[arg-type]
     context = {
         "rows": [{"case": case, "due": due_label(case, now)} for case in rows],
         "counts": counts,
-        "grids": grids,
+        "work_areas": work_areas,
+        "units": units,
+        "coordinator": permissions.coordinates_somewhere(user),
         "limit": MINE_LIMIT,
     }
     return render(request, "cases/mine.html", context)
+
+
+def _assignment_summary(user: User) -> tuple[list[str], list[str]]:
+    """The page header: the user's assigned areas, each once and outermost only, an area
+    above micro-grid level summarised as "金凤苑社区（20 个微网格）"; and their units."""
+    rows = list(
+        Assignment.objects.filter(user=user)
+        .select_related("area", "organization")
+        .order_by("area__path")
+    )
+    outermost: list[Area] = []
+    for row in rows:
+        if not any(row.area.path.startswith(kept.path) for kept in outermost):
+            outermost.append(row.area)
+    labels = []
+    for area in outermost:
+        if area.kind == AreaKind.MICRO_GRID:
+            labels.append(area.name)
+        else:
+            count = Area.objects.filter(kind=AreaKind.MICRO_GRID, path__startswith=area.path)
+            labels.append(f"{area.name}（{count.count()} 个微网格）")
+    units = list(dict.fromkeys(row.organization.name for row in rows if row.organization))
+    return labels, units
 
 
 @login_required

@@ -270,3 +270,111 @@ def test_same_case_link_opens_the_note_form(client, assigned, areas, place) -> N
     client.force_login(assigned)
     html = client.get(f"/cases/{case.number}/", {"open": "note"}).content.decode()
     assert '<details class="action" id="add-note" open>' in html
+
+
+class PropertyCompany:
+    """A property employee assigned to the community (with the company as unit), a case
+    dispatched to the company, one dispatched to the employee, one they take part in, and
+    an unrelated case in the same community."""
+
+    def __init__(self, areas) -> None:  # type: ignore[no-untyped-def]
+        from linli.cases import services
+        from linli.cases.models import ParticipantRole
+        from linli.people.models import Assignment, Role
+        from linli.places.models import AreaKind
+        from linli.places.services import area_create
+        from linli.testing.factories import OrganizationFactory, staff_user
+
+        area_create(
+            code=areas["grid"].code + "02",
+            kind=AreaKind.MICRO_GRID,
+            name="测试微网格2",
+            parent=areas["grid"],
+        )
+        self.org = OrganizationFactory.create(name="金凤苑物业", kind="property_company")
+        self.staff = staff_user(areas["community"], Role.PROPERTY_STAFF)
+        Assignment.objects.filter(user=self.staff).update(organization=self.org)
+        dispatcher = staff_user(areas["community"], Role.DISPATCHER)
+        micro = areas["micro_grid"]
+
+        def dispatched(description: str, **target):  # type: ignore[no-untyped-def]
+            case = report(micro, description=description)
+            services.case_register(case=case, actor=dispatcher)
+            return services.case_dispatch(case=case, actor=dispatcher, **target)
+
+        self.to_org = dispatched("派给物业公司的漏水", handler_org=self.org)
+        self.to_person = dispatched("派给物业员工本人的漏水", handler=self.staff)
+        self.taking_part = report(micro, description="物业参与的漏水")
+        services.case_add_participant(
+            case=self.taking_part,
+            actor=dispatcher,
+            role=ParticipantRole.PROPERTY_COMPANY,
+            organization=self.org,
+        )
+        self.unrelated = report(micro, description="与物业无关的漏水")
+
+
+def test_property_staff_see_their_own_and_their_companys_cases_not_the_whole_community(
+    client, areas, place
+) -> None:
+    company = PropertyCompany(areas)
+    client.force_login(company.staff)
+
+    html = client.get("/cases/mine/").content.decode()
+
+    for case in (company.to_org, company.to_person, company.taking_part):
+        assert case.number in html
+    assert company.unrelated.number not in html
+    assert 'id="count-open">3<' in html
+    assert 'id="count-mine">2<' in html  # dispatched to them or to their company
+
+
+def test_property_staff_header_summarises_the_community_and_names_the_company(
+    client, areas, place
+) -> None:
+    company = PropertyCompany(areas)
+    client.force_login(company.staff)
+
+    html = client.get("/cases/mine/").content.decode()
+
+    assert "负责区域：测试社区（2 个微网格）" in html
+    assert "测试微网格2" not in html
+    assert "单位：金凤苑物业" in html
+
+
+def test_staff_without_a_coordinator_role_get_no_board_or_intake_links(
+    client, areas, place
+) -> None:
+    company = PropertyCompany(areas)
+    client.force_login(company.staff)
+
+    html = client.get("/cases/mine/").content.decode()
+    board = client.get("/cases/board/").content.decode()
+
+    assert "/cases/board/" not in html and "/cases/intake/" not in html
+    assert 'id="board-readonly"' in board and "/cases/intake/" not in board
+
+
+def test_coordinators_keep_the_board_and_intake_links(client, areas, place) -> None:
+    from linli.people.models import Role
+    from linli.testing.factories import staff_user
+
+    client.force_login(staff_user(areas["community"], Role.COMMUNITY_ADMIN))
+
+    html = client.get("/cases/mine/").content.decode()
+    board = client.get("/cases/board/").content.decode()
+
+    assert "/cases/board/" in html and "/cases/intake/" in html
+    assert 'id="board-readonly"' not in board
+
+
+def test_micro_grid_worker_still_sees_every_open_case_of_the_micro_grid(
+    client, assigned, areas, place
+) -> None:
+    company = PropertyCompany(areas)
+    client.force_login(assigned)
+
+    html = client.get("/cases/mine/").content.decode()
+
+    assert company.unrelated.number in html and company.to_org.number in html
+    assert 'id="count-mine">0<' in html
