@@ -59,6 +59,10 @@ class SubsidyLine:
     amount_fen: int
     reason: str
 
+    @property
+    def amount_text(self) -> str:
+        return yuan(self.amount_fen)
+
 
 @dataclasses.dataclass(frozen=True)
 class RuleResult:
