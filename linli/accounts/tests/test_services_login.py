@@ -192,3 +192,31 @@ def test_a_switched_off_account_gets_no_code(
 def test_codes_use_the_real_clock_by_default(family) -> None:
     services.login_code_request(phone=DAUGHTER_PHONE, client_ip=IP)
     assert abs(OneTimeCode.objects.get().created_at - timezone.now()) < dt.timedelta(seconds=5)
+
+
+def test_in_development_the_code_is_printed_to_the_log(
+    family, sms_outbox, caplog, django_capture_on_commit_callbacks
+) -> None:
+    with (
+        caplog.at_level("INFO", logger="linli.notify"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        request_code()
+    assert code_in(sms_outbox[0]) in caplog.text
+
+
+class BrokenSms:
+    def send_text(self, *, phone: str, text: str) -> None:
+        from linli.notify.channels import RetryableDeliveryError
+
+        raise RetryableDeliveryError("短信网关超时")
+
+
+def test_a_failed_sms_is_logged_masked_and_the_answer_is_unchanged(
+    family, settings, caplog, django_capture_on_commit_callbacks
+) -> None:
+    settings.NOTIFY_SMS_BACKEND = f"{__name__}.BrokenSms"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert request_code().message == "如该号码已登记，验证码已发送"
+    assert "139****5678" in caplog.text and "短信网关超时" in caplog.text
+    assert DAUGHTER_PHONE not in caplog.text

@@ -137,3 +137,10 @@ def test_elder_mode_switch_keeps_the_number_on_the_code_step(client, family) -> 
     assert response.cookies["linli_elder"].value == "1"
     assert 'class="public elder"' in body and 'value="13912345678"' in body
     assert "请输入" not in body  # switching modes is not a failed attempt
+
+
+def test_a_logged_in_resident_skips_the_login_page(
+    client, family, sms_outbox, django_capture_on_commit_callbacks
+) -> None:
+    log_in(client, sms_outbox, django_capture_on_commit_callbacks)
+    assert client.get("/me/login/").url == "/me/"
