@@ -85,7 +85,7 @@ def alns(
     temp0 = 0.03 * max(current.cost, 1.0)
     temp_end = temp0 / 500.0
     weights = {op: 1.0 for op in DESTROYS + REPAIRS}
-    q_max = max(2, min(n, max(4, int(0.35 * n)), 25))
+    q_max = max(1, min(n, 25, max(4, int(0.35 * n))))
     it = 0
     while True:
         if max_iterations is not None:
