@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from linli.eligibility.conditions import describe, evaluate, render
+from linli.eligibility.conditions import Outcome, describe, evaluate, render
 from linli.eligibility.facts import SubjectKind, organization_facts, resident_facts
 from linli.eligibility.money import yuan
 
@@ -137,7 +137,7 @@ def decide(
         )
     results: list[RuleResult] = []
     for tier in sorted((t for t in tiers if t.valid_on(on)), key=lambda t: t.priority):
-        outcome = evaluate(tier.condition, facts, subject_kind)
+        outcome = _evaluate(tier, tier.condition, facts, subject_kind)
         held = "、".join(outcome.held)
         if not outcome.passed:
             results.append(
@@ -176,7 +176,7 @@ def _subsidies(
 ) -> tuple[SubsidyLine, ...]:
     lines = []
     for subsidy in tier.subsidies:
-        outcome = evaluate(subsidy.condition, facts, subject_kind)
+        outcome = _evaluate(tier, subsidy.condition, facts, subject_kind)
         if outcome.passed:
             lines.append(
                 SubsidyLine(
@@ -184,6 +184,17 @@ def _subsidies(
                 )
             )
     return tuple(lines)
+
+
+def _evaluate(
+    tier: TierSpec, condition: Mapping[str, Any], facts: Mapping[str, object], subject_kind: str
+) -> Outcome:
+    # Conditions are validated when saved; a row edited behind the back office's back
+    # must fail loudly rather than price a meal wrongly.
+    try:
+        return evaluate(condition, facts, subject_kind)
+    except (KeyError, TypeError, AttributeError):
+        raise EligibilityError(f"档位“{tier.name}”的条件无效，请在后台修正后再报价") from None
 
 
 def _need_base(base_price_fen: int | None, scheme_name: str) -> int:

@@ -153,3 +153,16 @@ def test_staff_without_sensitive_access_get_price_but_no_dibao_reason(areas):
     shown = result.reason + " ".join(r.explanation for r in result.rules)
     shown += " ".join(s.reason for s in result.subsidies)
     assert "低保" not in shown
+
+
+def test_seeded_canteen_tiers_pass_the_save_checks():
+    from linli.eligibility.engine import tier_specs
+    from linli.eligibility.services import tiers_check
+
+    tiers_check(subject_kind="resident", tiers=tier_specs(Scheme.objects.get(code="canteen_meal")))
+
+
+def test_condition_broken_behind_the_back_office_fails_loudly():
+    Tier.objects.filter(scheme__code="canteen_meal", priority=1).update(condition={"fact": "x"})
+    with pytest.raises(EligibilityError, match="档位“优惠价”的条件无效"):
+        quote(scheme_code="canteen_meal", subject=ResidentFactory(), on=ON)
