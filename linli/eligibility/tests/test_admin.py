@@ -190,3 +190,74 @@ def test_trial_quote_outside_own_area_is_refused(client, elsewhere, areas):
 def test_trial_quote_for_unknown_resident_says_so(client, assigned):
     client.force_login(assigned)
     assert "没有找到这位居民" in trial(client, "110101199001011234")
+
+
+def test_back_office_pages_render_for_a_street_admin(client, street_admin):
+    scheme = Scheme.objects.get(code="canteen_meal")
+    tier = scheme.tiers.get(priority=1)
+    client.force_login(street_admin)
+    listing = client.get(reverse("admin:eligibility_scheme_changelist")).content.decode()
+    assert "社区食堂助餐价格" in listing and "12.00 元" in listing and "试算" in listing
+    change = client.get(
+        reverse("admin:eligibility_scheme_change", args=[scheme.pk])
+    ).content.decode()
+    assert "年满 60 周岁（{age} 岁）" in change  # the condition JSON is shown readable
+    tier_page = client.get(
+        reverse("admin:eligibility_tier_change", args=[tier.pk])
+    ).content.decode()
+    assert "民政部门老年助餐补贴" in tier_page
+    tiers = client.get(reverse("admin:eligibility_tier_changelist")).content.decode()
+    assert "（年龄（周岁） ≥ 60 或 关爱标签 包含 残疾 或 关爱标签 包含 低保）" in tiers
+    trial_page = client.get(reverse("admin:eligibility_scheme_trial", args=[scheme.pk]))
+    assert trial_page.status_code == 200
+
+
+def test_new_scheme_with_tiers_is_added_in_one_submission(client, street_admin):
+    client.force_login(street_admin)
+    data = {
+        "code": "haircut",
+        "name": "理发价格",
+        "subject_kind": "resident",
+        "unit": "次",
+        "list_price_fen": "1500",
+        "description": "",
+        "active": "on",
+        "tiers-TOTAL_FORMS": "1",
+        "tiers-INITIAL_FORMS": "0",
+        "tiers-MIN_NUM_FORMS": "0",
+        "tiers-MAX_NUM_FORMS": "1000",
+        "tiers-0-priority": "1",
+        "tiers-0-name": "高龄价",
+        "tiers-0-condition": '{"fact": "age", "op": ">=", "value": 80}',
+        "tiers-0-price_fen": "500",
+        "tiers-0-reason": "高龄价：{held}",
+        "tiers-0-valid_from": "2026-01-01",
+        "tiers-0-valid_to": "",
+    }
+    response = client.post(reverse("admin:eligibility_scheme_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Scheme.objects.get(code="haircut").tiers.get().price_fen == 500
+
+
+def test_organisation_scheme_rejects_resident_facts_in_admin(client, street_admin):
+    client.force_login(street_admin)
+    data = {
+        "code": "policy_x",
+        "name": "某政策",
+        "subject_kind": "organization",
+        "unit": "",
+        "list_price_fen": "0",
+        "description": "",
+        "tiers-TOTAL_FORMS": "1",
+        "tiers-INITIAL_FORMS": "0",
+        "tiers-MIN_NUM_FORMS": "0",
+        "tiers-MAX_NUM_FORMS": "1000",
+        "tiers-0-priority": "1",
+        "tiers-0-name": "符合",
+        "tiers-0-condition": '{"fact": "age", "op": ">=", "value": 60}',
+        "tiers-0-price_fen": "0",
+        "tiers-0-valid_from": "2026-01-01",
+    }
+    response = client.post(reverse("admin:eligibility_scheme_add"), data)
+    assert "未知的事实“age”" in response.content.decode()
+    assert not Scheme.objects.filter(code="policy_x").exists()
