@@ -32,7 +32,7 @@ from linli.cases.models import (
 )
 from linli.cases.notices import notice_on_commit
 from linli.cases.photos import photo_store, photos_check
-from linli.cases.text import Uploads, clean_text
+from linli.cases.text import ELLIPSIS, Uploads, clean_text, text_summary
 from linli.common.geo import LatLng, containing
 from linli.people.models import Resident
 from linli.places.models import Area, AreaKind, Building, Household
@@ -79,6 +79,19 @@ def area_for_location(
             return area
         raise CaseInputError("该位置不在本平台管辖的网格内", field="location")
     return Area.objects.get(pk=int(str(area_id)))
+
+
+#: Characters of the description in an automatic title ("噪音扰民：楼上深夜装修…").
+TITLE_SUMMARY = 30
+TITLE_MAX = 100  # Case.title max_length
+
+
+def auto_title(category: CaseCategory, description: str) -> str:
+    """ "<category>：<description summary>" — cut at punctuation or a space, never inside a
+    Latin word or number, "…" when shortened (:func:`linli.cases.text.text_summary`);
+    at most :data:`TITLE_MAX` characters."""
+    title = f"{category.name}：{text_summary(description, limit=TITLE_SUMMARY)}"
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + ELLIPSIS
 
 
 @transaction.atomic
@@ -143,7 +156,7 @@ def case_report(
         category=category,
         priority=category.priority,
         channel=channel,
-        title=title or f"{category.name}：{description[:30]}",
+        title=title or auto_title(category, description),
         description=description,
         attributes=attributes or {},
         area=area,
