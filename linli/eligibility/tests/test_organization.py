@@ -28,7 +28,7 @@ TAX_RELIEF = [
         valid_from=dt.date(2026, 1, 1),
         subsidies=(SubsidySpec("税务部门增值税即征即退", 0, {"all": []}),),
     ),
-    TierSpec(1 + 1, "不符合", {"all": []}, 0, "未安置残疾人就业", dt.date(2026, 1, 1)),
+    TierSpec(2, "不符合", {"all": []}, 0, "未安置残疾人就业", dt.date(2026, 1, 1)),
 ]
 
 
