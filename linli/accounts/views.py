@@ -33,9 +33,12 @@ def _page(
     request: HttpRequest, template: str, context: dict[str, Any], *, elder: bool | None = None
 ) -> HttpResponse:
     elder = is_elder(request) if elder is None else elder
-    phone = context.get("phone", "")
-    context = {**context, "elder": elder, "here": request.get_full_path()}
-    response = render(request, template, {**context, "phone_masked": mask_phone(phone)})
+    extra = {
+        "elder": elder,
+        "here": request.get_full_path(),
+        "phone_masked": mask_phone(context.get("phone", "")),
+    }
+    response = render(request, template, {**context, **extra})
     if "elder" in request.POST:
         if elder:
             response.set_cookie(ELDER_COOKIE, "1", max_age=365 * 86400, samesite="Lax")
