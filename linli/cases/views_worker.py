@@ -22,12 +22,19 @@ from linli.cases.duplicates import duplicate_candidates
 from linli.cases.errors import CaseInputError
 from linli.cases.models import (
     OPEN_STATUSES,
+    Case,
+    CaseAction,
     CaseChannel,
     CaseEvent,
     CasePhoto,
     CategoryKind,
 )
-from linli.cases.selectors import cases_visible_to, cases_worklist, dispatched_to
+from linli.cases.selectors import (
+    actor_descriptions,
+    cases_visible_to,
+    cases_worklist,
+    dispatched_to,
+)
 from linli.cases.views import case_for, due_label
 from linli.cases.views_actions import actions_for, attach_photo
 from linli.common.geo import LatLng
@@ -156,7 +163,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     """``/cases/<number>/``: timeline, photos, participants, due time and allowed actions."""
     case = case_for(request.user, number)
-    events = (
+    events = list(
         CaseEvent.objects.filter(case=case)
         .select_related("actor", "witness")
         .prefetch_related("photos")
@@ -165,7 +172,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "case": case,
         "due": due_label(case),
-        "events": events,
+        "timeline": _timeline(case, events),
         "photos": case.photos.order_by("uploaded_at", "pk"),
         "participants": case.participants.select_related("user", "organization").order_by(
             "created_at"
@@ -177,6 +184,27 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "reporter_phone": mask_phone(case.reporter_phone),
     }
     return render(request, "cases/detail.html", context)
+
+
+def _timeline(case: Case, events: list[CaseEvent]) -> list[dict[str, object]]:
+    """Timeline rows: the event, who acted with their role or unit ("王芳（调度员）"), and
+    whether the state changed (a note or a rating keeps it: only the action is shown)."""
+    described = actor_descriptions(case, {e.actor_id for e in events if e.actor_id})
+    rows: list[dict[str, object]] = []
+    for event in events:
+        who = event.actor_label or "系统"
+        role = described.get(event.actor_id or 0, "")
+        if event.actor_id is None and event.action == CaseAction.REPORT:
+            who = case.reporter_name or "匿名"
+            role = case.get_channel_display()
+        rows.append(
+            {
+                "event": event,
+                "who": f"{who}（{role}）" if role else who,
+                "moves": event.from_status != event.to_status,
+            }
+        )
+    return rows
 
 
 @login_required

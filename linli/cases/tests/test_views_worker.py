@@ -378,3 +378,57 @@ def test_micro_grid_worker_still_sees_every_open_case_of_the_micro_grid(
 
     assert company.unrelated.number in html and company.to_org.number in html
     assert 'id="count-mine">0<' in html
+
+
+def _timeline_items(html: str) -> list[str]:
+    start = html.index('<ol class="timeline">')
+    return html[start : html.index("</ol>", start)].split("<li>")[1:]
+
+
+def test_timeline_names_each_actors_role_and_unit(client, areas, place) -> None:
+    from linli.cases import services
+    from linli.cases.tests.lifecycle import Actors
+
+    actors = Actors(areas)
+    actors.dispatcher.first_name = "王芳"
+    actors.dispatcher.save()
+    case = report(areas["micro_grid"], reporter=actors.grid_worker)
+    services.case_register(case=case, actor=actors.dispatcher)
+    services.case_dispatch(case=case, actor=actors.dispatcher, handler_org=actors.org)
+    services.case_accept(case=case, actor=actors.handler)
+    client.force_login(actors.dispatcher)
+
+    items = _timeline_items(client.get(f"/cases/{case.number}/").content.decode())
+
+    assert "（微网格员）" in items[0]
+    assert "操作人：王芳（调度员）" in items[1]
+    handler = actors.handler.get_full_name() or actors.handler.username
+    assert f"操作人：{handler}（物业人员 · 测试物业公司）" in items[3]
+
+
+def test_timeline_shows_only_the_action_when_the_state_does_not_change(
+    client, assigned, areas, place
+) -> None:
+    from linli.cases import services
+
+    case = report(areas["micro_grid"])
+    services.case_add_note(case=case, actor=assigned, note="已电话联系住户")
+    client.force_login(assigned)
+
+    items = _timeline_items(client.get(f"/cases/{case.number}/").content.decode())
+
+    assert "→ 已上报" in items[0]  # the report itself moves the case into a state
+    assert "备注" in items[1] and "已电话联系住户" in items[1]
+    assert "→" not in items[1] and "transition" not in items[1]
+
+
+def test_a_report_without_an_account_names_the_reporter_and_channel(
+    client, assigned, areas, place
+) -> None:
+    case = report(areas["micro_grid"], reporter_name="李女士", channel=CaseChannel.HOTLINE)
+    client.force_login(assigned)
+
+    items = _timeline_items(client.get(f"/cases/{case.number}/").content.decode())
+
+    assert "操作人：李女士（12345 热线）" in items[0]
+    assert "系统" not in items[0]
