@@ -91,7 +91,9 @@ def parse_id_number(raw: object, *, today: dt.date | None = None) -> IdentityNum
     warnings: list[str] = []
     try:
         ric.get_birth_place(text)
-    except stdnum_errors.ValidationError:
+    except (stdnum_errors.ValidationError, KeyError):
+        # KeyError: python-stdnum's table has some codes with a province but no county
+        # entry; the region is only ever a warning (DESIGN.md caveat).
         warnings.append(
             f"行政区划代码 {text[:6]} 在出生年份 {birth.year} 尚未设立或未收录（仅提示）"
         )

@@ -99,3 +99,10 @@ def test_uscc_check_character() -> None:
     assert parse_uscc("91110000600037341l") == "91110000600037341L"
     with pytest.raises(IdentityError, match="校验位"):
         parse_uscc("91110000600037341M")
+
+
+def test_region_code_missing_from_stdnum_county_table_is_only_a_warning() -> None:
+    # 110027: python-stdnum knows the prefix but has no county entry and raises KeyError.
+    parsed = parse_id_number(make_id("110027", dt.date(1980, 1, 1), 1))
+    assert parsed.birth_date == dt.date(1980, 1, 1)
+    assert parsed.warnings
