@@ -24,5 +24,6 @@ urlpatterns = [
     path("open311/v2/", include("linli.cases.open311.urls")),
     path("api/cases/", include("linli.cases.api_urls")),
     path("notifications/", include("linli.notify.urls")),
+    path("me/", include("linli.accounts.urls")),
     path("", include("linli.people.urls")),
 ]
