@@ -6,24 +6,28 @@ set by a plain link, no JavaScript needed), no pop-ups, no time limits (the step
 their data in the page, not in an expiring session), colour never the only cue.
 
 Submissions are limited per IP address (:data:`RATE_LIMIT` per :data:`RATE_WINDOW`
-seconds) with a friendly message. ``/report/<number>/`` shows the public status and
-timeline: no staff names, no personal data, no photos.
+seconds) with a friendly message. ``/report/<number>/`` shows the public status (and,
+to the reporter, the timeline): no staff names, no personal data, no photos — see
+:func:`status` for who sees how much.
 """
 
 from __future__ import annotations
 
+import hmac
+import re
 from typing import Any
 
 from django import forms as django_forms
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.cases import forms, services
 from linli.cases.errors import CaseInputError
 from linli.cases.models import FINAL_STATUSES, Case, CaseAction, CaseChannel, CaseStatus
+from linli.common.identity import normalize_text
 
 ELDER_COOKIE = "linli_elder"
 RATE_LIMIT = 5
@@ -267,25 +271,110 @@ def _submit(request: HttpRequest, wizard: Wizard) -> HttpResponse:
         wizard.form(step).add_error(None, message)
         return _step(request, wizard, step, status=400)
     _count_submission(request)
+    _remember(request, case.number)
     return redirect(f"/report/{case.number}/?new=1")
 
 
+#: Case numbers as :func:`linli.cases.services.case_number_next` makes them.
+NUMBER_RE = re.compile(r"^(\d{6})-?(\d{8})-?(\d{4,})$")
+#: Wrong phone digits allowed per IP address and :data:`RATE_WINDOW` on the status page
+#: (10,000 possible endings: guessing one takes days, not minutes).
+TAIL_LIMIT = 10
+SESSION_CASES = "linli_report_cases"
+
+
+def number_clean(raw: str) -> str | None:
+    """``640106-20260707-0012`` from what a resident types (full-width digits, spaces,
+    missing dashes are fine); None if it cannot be a case number."""
+    text = "".join(normalize_text(raw).split()).replace("－", "-").replace("—", "-")
+    match = NUMBER_RE.match(text)
+    return "-".join(match.groups()) if match else None
+
+
 @require_GET
+def lookup(request: HttpRequest) -> HttpResponse:
+    """``/report/status/?number=…``: the 查进度 box of ``/report/`` → that case's page."""
+    raw = request.GET.get("number", "")
+    number = number_clean(raw)
+    if number is None:
+        return _not_found(request, raw.strip(), bad_format=True)
+    return redirect("report:status", number=number)
+
+
+def _not_found(request: HttpRequest, number: str, *, bad_format: bool = False) -> HttpResponse:
+    context = {"number": number[:40], "bad_format": bad_format}
+    return _render(request, "cases/public_not_found.html", context, status=404)
+
+
+def _remember(request: HttpRequest, number: str) -> None:
+    """This browser filed (or proved it may follow) the case: show its progress from now on."""
+    numbers = [n for n in request.session.get(SESSION_CASES, []) if n != number]
+    request.session[SESSION_CASES] = [*numbers[-19:], number]
+
+
+def _tail_key(request: HttpRequest) -> str:
+    return f"linli:report-tail:{_client_ip(request)}"
+
+
+def _tail_check(request: HttpRequest, case: Case) -> str:
+    """Check the posted last 4 phone digits; "" if right (remembered), else the message."""
+    key = _tail_key(request)
+    if int(cache.get(key, 0)) >= TAIL_LIMIT:
+        return f"输错次数太多，请 {RATE_WINDOW // 60} 分钟后再试，或者打电话问社区。"
+    tail = normalize_text(request.POST.get("phone_tail", ""))
+    if len(tail) == 4 and hmac.compare_digest(tail, case.reporter_phone[-4:]):
+        _remember(request, case.number)
+        return ""
+    if not cache.add(key, 1, RATE_WINDOW):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.add(key, 1, RATE_WINDOW)
+    return "手机号后 4 位不对，请再看一下上报时留的电话。"
+
+
+@require_http_methods(["GET", "POST"])
 def status(request: HttpRequest, number: str) -> HttpResponse:
-    """``/report/<number>/``: public status and timeline (no names, phones or photos)."""
+    """``/report/<number>/``: public progress of a case (never names, phones or photos).
+
+    Anyone with the number sees only the state and the category (numbers are sequential,
+    so they can be guessed). The rest — community, submission time and the timeline of
+    steps — is shown to the browser that filed the case, to the reporter's account
+    (logged in), or after the last 4 digits of the phone the reporter left are entered
+    (POST; :data:`TAIL_LIMIT` wrong tries per IP and window; the browser is then
+    remembered in the session). A case filed without a phone shows state and category
+    only to anyone else.
+    """
     case = Case.objects.select_related("category", "area__parent").filter(number=number).first()
     if case is None:
-        raise Http404("没有这个事件编号")
-    events = case.events.filter(action__in=PUBLIC_ACTIONS).only("action", "at", "to_status")
+        return _not_found(request, number)
+    error = ""
+    if request.method == "POST" and case.reporter_phone:
+        error = _tail_check(request, case)
+        if not error:
+            return redirect("report:status", number=case.number)
+    full = case.number in request.session.get(SESSION_CASES, []) or (
+        case.reporter_id is not None and case.reporter_id == request.user.pk
+    )
+    context = {
+        "case": case,
+        "public_status": PUBLIC_STATUS[CaseStatus(case.status)],
+        "finished": case.status in FINAL_STATUSES,
+        "full": full,
+        "asks_phone": not full and bool(case.reporter_phone),
+        "error": error,
+        "new": full and request.GET.get("new") == "1",
+        "link": request.build_absolute_uri(f"/report/{case.number}/"),
+    }
+    if full:
+        events = case.events.filter(action__in=PUBLIC_ACTIONS).only("action", "at", "to_status")
+        context["events"] = [{"at": e.at, "label": e.get_action_display()} for e in events]
+        context["community"] = _community_of(case)
+    return _render(request, "cases/public_status.html", context, status=400 if error else 200)
+
+
+def _community_of(case: Case) -> Any:
     community = case.area
     while community.parent_id is not None and community.kind != "community":
         community = community.parent  # type: ignore[assignment]
-    context = {
-        "case": case,
-        "community": community,
-        "public_status": PUBLIC_STATUS[CaseStatus(case.status)],
-        "finished": case.status in FINAL_STATUSES,
-        "events": [{"at": e.at, "label": e.get_action_display()} for e in events],
-        "new": request.GET.get("new") == "1",
-    }
-    return _render(request, "cases/public_status.html", context)
+    return community

@@ -209,7 +209,8 @@ def test_public_status_shows_progress_without_names_or_personal_data(
     community_admin.first_name = "调度员张三"
     community_admin.save()
 
-    html = client.get(f"/report/{case.number}/").content.decode()
+    response = client.post(f"/report/{case.number}/", {"phone_tail": "1111"})
+    html = client.get(response["Location"]).content.decode()
 
     assert "社区已受理" in html
     assert "立案" in html
@@ -221,6 +222,104 @@ def test_public_status_shows_progress_without_names_or_personal_data(
 
 def test_public_status_of_unknown_number_is_404(client, db) -> None:
     assert client.get("/report/640106-20990101-0001/").status_code == 404
+
+
+def test_a_wrong_number_gets_a_resident_friendly_page_back_to_report(client, db) -> None:
+    response = client.get("/report/640106-20990101-0001/")
+
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "没有找到这个事件" in html and "640106-20990101-0001" in html
+    assert "管辖范围" not in html
+    assert 'href="/report/"' in html
+    assert "/accounts/login/" not in html
+    assert 'id="lookup-number"' in html  # try again right there
+
+
+def test_report_page_has_a_case_number_box_that_leads_to_the_status_page(
+    client, areas, place
+) -> None:
+    case = report(areas["micro_grid"])
+
+    start = client.get("/report/").content.decode()
+    typed = f" {case.number.replace('-', '')} ".translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
+    response = client.get("/report/status/", {"number": typed})
+
+    assert 'action="/report/status/"' in start and 'name="number"' in start
+    assert start.count('class="primary main"') == 1  # still one obvious action
+    assert response.status_code == 302
+    assert response["Location"] == f"/report/{case.number}/"
+
+
+def test_a_number_box_entry_that_is_no_case_number_says_so(client, db) -> None:
+    response = client.get("/report/status/", {"number": "<b>漏水</b>"})
+
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "不像事件编号" in html
+    assert "<b>漏水</b>" not in html  # escaped
+
+
+def test_confirmation_shows_the_number_unbroken_and_a_full_link(client, areas, place) -> None:
+    done = submit(client, answers(areas, place))
+    case = Case.objects.get()
+
+    html = client.get(done["Location"]).content.decode()
+
+    assert f'<strong class="case-no" id="case-number">{case.number}</strong>' in html
+    link = f"http://testserver/report/{case.number}/"
+    assert f'<a href="{link}" id="status-link">{link}</a>' in html
+    assert 'id="public-timeline"' in html  # the device that filed it sees the progress
+
+
+def test_a_stranger_with_the_number_sees_only_state_and_category(client, areas, place) -> None:
+    """Numbers are sequential: without the phone's last 4 digits, no community, time or
+    timeline."""
+    case = report(areas["micro_grid"], reporter_phone="13900001111")
+
+    html = Client().get(f"/report/{case.number}/?new=1").content.decode()
+
+    assert "已收到，等待社区受理" in html and "漏水" in html
+    assert "测试社区" not in html and 'id="public-timeline"' not in html
+    assert "已提交，谢谢您" not in html
+    assert 'name="phone_tail"' in html
+
+
+def test_the_last_four_phone_digits_open_the_timeline(client, areas, place) -> None:
+    case = report(areas["micro_grid"], reporter_phone="13900001111")
+
+    wrong = client.post(f"/report/{case.number}/", {"phone_tail": "2222"})
+    right = client.post(f"/report/{case.number}/", {"phone_tail": "１１１１"})
+    html = client.get(f"/report/{case.number}/").content.decode()
+
+    assert wrong.status_code == 400 and "手机号后 4 位不对" in wrong.content.decode()
+    assert right.status_code == 302
+    assert 'id="public-timeline"' in html and "测试社区" in html
+
+
+def test_guessing_phone_digits_is_limited(client, areas, place) -> None:
+    case = report(areas["micro_grid"], reporter_phone="13900001111")
+    for tail in range(10):
+        client.post(f"/report/{case.number}/", {"phone_tail": f"{tail:04d}"})
+
+    response = client.post(f"/report/{case.number}/", {"phone_tail": "1111"})
+
+    assert response.status_code == 400
+    assert "输错次数太多" in response.content.decode()
+    assert 'id="public-timeline"' not in client.get(f"/report/{case.number}/").content.decode()
+
+
+def test_a_case_without_a_phone_shows_state_and_category_only(client, areas, place) -> None:
+    case = report(areas["micro_grid"])  # a grid patrol report: no reporter phone
+
+    response = client.post(f"/report/{case.number}/", {"phone_tail": ""})
+    html = client.get(f"/report/{case.number}/").content.decode()
+
+    assert response.status_code == 200
+    assert "漏水" in html and 'id="limited-note"' in html
+    assert 'name="phone_tail"' not in html and 'id="public-timeline"' not in html
 
 
 def test_address_without_building_goes_to_the_chosen_community(client, areas, place) -> None:
