@@ -28,11 +28,14 @@ from linli.cases import forms, services
 from linli.cases.errors import CaseInputError
 from linli.cases.models import FINAL_STATUSES, Case, CaseAction, CaseChannel, CaseStatus
 from linli.common.identity import normalize_text
+from linli.places.models import Area, AreaKind
 
 ELDER_COOKIE = "linli_elder"
 RATE_LIMIT = 5
 RATE_WINDOW = 600  # seconds
 STEPS = ("what", "where", "building", "contact")
+#: The phone's location is outside every micro-grid (and no community was chosen).
+OUTSIDE = "您现在的位置不在本平台服务的社区内，请在下面选择社区。"
 STEP_TITLES = {
     "what": "发生了什么？",
     "where": "在哪里？",
@@ -139,6 +142,14 @@ class Wizard:
         self.community = community
         self.building = forms.PublicBuildingForm(data, prefix="building", community=community)
         self.contact = forms.PublicContactForm(data, prefix="contact")
+        self.located: Area | None = None  # the micro-grid holding the phone's location
+        point = self.where.cleaned_data.get("point") if self.where.is_valid() else None
+        if point is not None:
+            try:
+                self.located = services.area_for_location(point=point, building=None)
+            except CaseInputError:
+                if community is None:
+                    self.where.add_error(None, OUTSIDE)
 
     def form(self, step: str) -> django_forms.Form:
         form: django_forms.Form = getattr(self, step)
@@ -232,7 +243,8 @@ def _summary(wizard: Wizard) -> list[tuple[str, str]]:
         rows.append(("情况", wizard.what.cleaned_data["description"]))
     if wizard.where.is_valid():
         if wizard.where.cleaned_data.get("point") is not None:
-            rows.append(("位置", "您手机的当前位置"))
+            found = community_of(wizard.located) if wizard.located else wizard.community
+            rows.append(("位置", "您手机的当前位置" + (f"，在{found.name}" if found else "")))
         elif wizard.community is not None:
             rows.append(("社区", wizard.community.name))
     if wizard.needs_building() and wizard.building.is_valid():
@@ -369,12 +381,14 @@ def status(request: HttpRequest, number: str) -> HttpResponse:
     if full:
         events = case.events.filter(action__in=PUBLIC_ACTIONS).only("action", "at", "to_status")
         context["events"] = [{"at": e.at, "label": e.get_action_display()} for e in events]
-        context["community"] = _community_of(case)
+        context["community"] = community_of(case.area)
     return _render(request, "cases/public_status.html", context, status=400 if error else 200)
 
 
-def _community_of(case: Case) -> Any:
-    community = case.area
-    while community.parent_id is not None and community.kind != "community":
-        community = community.parent  # type: ignore[assignment]
-    return community
+def community_of(area: Area) -> Area | None:
+    """The community ``area`` lies in (itself if it is one), None above community level."""
+    prefixes, path = [], "/"
+    for code in area.path.strip("/").split("/"):
+        path += code + "/"
+        prefixes.append(path)
+    return Area.objects.filter(kind=AreaKind.COMMUNITY, path__in=prefixes).first()

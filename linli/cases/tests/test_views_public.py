@@ -347,3 +347,46 @@ def test_switching_to_elder_mode_mid_way_keeps_the_answers(client, areas, place)
     # Enter in a field submits 下一步: the first submit button of the form comes first.
     assert html.index('class="primary main"') < html.index('name="elder"')
     assert not Case.objects.exists()
+
+
+def _with_boundary(area: Any) -> None:
+    area.boundary = {
+        "type": "Polygon",
+        "coordinates": [
+            [[106.2, 38.4], [106.3, 38.4], [106.3, 38.5], [106.2, 38.5], [106.2, 38.4]]
+        ],
+    }
+    area.save()
+
+
+def test_where_step_tells_a_denied_location_to_choose_the_community(client, areas) -> None:
+    step1 = {"what-category": community_category("漏水").pk, "what-description": "漏水"}
+
+    html = client.post("/report/", {**step1, "step": "what"}).content.decode()
+
+    assert 'data-fail="无法定位，请在下面选择社区"' in html
+    assert "在哪个社区？" in html  # the field that message points at
+
+
+def test_after_locating_the_summary_names_the_community_found(client, areas, place) -> None:
+    _with_boundary(areas["micro_grid"])
+    data = answers(areas, place, **{"where-community": "", "building-building": ""})
+    data.update({"where-lat": "38.45", "where-lng": "106.25"})
+
+    html = client.post("/report/", {**data, "step": "where"}).content.decode()
+
+    assert "您手机的当前位置，在测试社区" in html
+
+
+def test_a_location_outside_every_community_asks_for_the_community(client, areas, place) -> None:
+    _with_boundary(areas["micro_grid"])
+    data = answers(areas, place, **{"where-community": "", "building-building": ""})
+    data.update({"where-lat": "39.90", "where-lng": "116.40"})  # Beijing
+
+    response = client.post("/report/", {**data, "step": "where"})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "不在本平台服务的社区内，请在下面选择社区" in html
+    assert "在哪个社区？" in html
+    assert not Case.objects.exists()

@@ -20,7 +20,7 @@
           status.textContent = "已定位（精度约 " + Math.round(position.coords.accuracy) + " 米）";
           lat.form.dispatchEvent(new Event("change", { bubbles: true }));
         }, function () {
-          status.textContent = "无法定位，请选择楼栋";
+          status.textContent = button.dataset.fail || "无法定位，请选择楼栋";
         }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
       });
     });
