@@ -27,11 +27,20 @@
     document.querySelectorAll("[data-filter]").forEach(function (input) {
       input.hidden = false;
       var items = document.querySelectorAll(input.dataset.filter);
+      var empty = input.dataset.empty ? document.querySelector(input.dataset.empty) : null;
       input.addEventListener("input", function () {
         var q = input.value.trim();
+        var shown = 0;
         items.forEach(function (item) {
           item.hidden = q !== "" && item.textContent.indexOf(q) === -1 && !item.querySelector(":checked");
+          if (!item.hidden) { shown += 1; }
         });
+        if (empty) {
+          // Next to the search box, so the sticky submit bar at the bottom never covers it.
+          empty.hidden = shown > 0;
+          empty.textContent = shown > 0 ? "" : empty.dataset.text.replace("{q}", q);
+          if (shown === 0) { empty.scrollIntoView({ block: "nearest" }); }
+        }
       });
     });
   });
