@@ -190,8 +190,14 @@ def category_for(code: str, *, missing_status: int) -> CaseCategory:
     code = (code or "").strip()
     if not code:
         raise Open311Error(400, "缺少 service_code")
-    category = CaseCategory.objects.filter(code=code, active=True, open311_public=True).first()
+    from linli.cases.open311.selectors import public_categories
+
+    category = public_categories().filter(code=code).first()
     if category is None:
+        if CaseCategory.objects.filter(code=code, active=True, open311_public=True).exists():
+            raise Open311Error(
+                missing_status, f"service_code {code[:20]} 是大类，请使用其下的具体类别"
+            )
         raise Open311Error(missing_status, f"service_code 不存在：{code[:20]}")
     return category
 

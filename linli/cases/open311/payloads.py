@@ -108,11 +108,21 @@ def _media_url(case: Case, request: HttpRequest) -> str | None:
     return str(external) if external else None
 
 
+def due_text(value: dt.datetime) -> str:
+    """A due time as people read it in notices: local time, "2026-11-30 10:30"."""
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+
+
 def _service_notice(case: Case) -> str | None:
     if case.due_at is None or open311_status(case.status) == "closed":
         return None
-    local = timezone.localtime(case.due_at)
-    return f"{CaseStatus(case.status).label}，本阶段办理时限 {local:%Y-%m-%d %H:%M}"
+    return f"{CaseStatus(case.status).label}，本阶段办理时限 {due_text(case.due_at)}"
+
+
+def created_notice(case: Case) -> str:
+    """``service_notice`` of a new request (``POST requests``), due time as in GET."""
+    notice = f"已受理，编号 {case.number}"
+    return notice + (f"；立案时限 {due_text(case.due_at)}" if case.due_at else "")
 
 
 def service_request(case: Case, request: HttpRequest, *, extensions: bool) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from linli.cases.models import Case, CaseCategory, CaseEvent
 from linli.cases.open311.parse import RequestQuery
@@ -10,9 +10,20 @@ from linli.cases.open311.status import linli_statuses
 
 
 def public_categories() -> QuerySet[CaseCategory]:
-    """Active categories with ``open311_public``, parents joined (for group names)."""
-    return CaseCategory.objects.filter(active=True, open311_public=True).select_related(
-        "parent__parent__parent"
+    """The categories offered as Open311 services: active, ``open311_public`` leaves.
+
+    A class with offered subcategories (GB/T 30428's top classes such as 市容环境) is the
+    ``group`` of its children, not a service; a class without any (the community
+    categories, or a top class whose children are all hidden) is a service itself.
+    Parents joined (for group names).
+    """
+    offered_child = CaseCategory.objects.filter(
+        parent=OuterRef("pk"), active=True, open311_public=True
+    )
+    return (
+        CaseCategory.objects.filter(active=True, open311_public=True)
+        .exclude(Exists(offered_child))
+        .select_related("parent__parent__parent")
     )
 
 

@@ -84,10 +84,9 @@ def _request_create(request: HttpRequest, *, fmt: str) -> HttpResponse:
         raise Open311Error(403, "api_key 缺失或无效，无法提交（请向平台管理员申请密钥）")
     data = parse_request(request.POST, request.FILES)
     case = open311_request_submit(data=data)
-    notice = f"已受理，编号 {case.number}；立案时限 {payloads.iso(case.due_at)}"
     row = {
         "service_request_id": case.number,
-        "service_notice": notice,
+        "service_notice": payloads.created_notice(case),
         "account_id": data.account_id or None,
     }
     return respond([row], fmt=fmt, root="service_requests", status=201)

@@ -27,7 +27,9 @@ def test_georeport_client_reads_services_and_requests(live_server: Any, fmt: str
     number = created.json()[0]["service_request_id"]
 
     client = GeoReport(root, jurisdiction="jinfeng.yinchuan.gov.cn", output_format=fmt)
-    codes = [s["service_code"] for s in client.get_service_list()]
+    services = client.get_service_list()
+    services = [services] if isinstance(services, dict) else services  # xmltodict: lone item
+    codes = [s["service_code"] for s in services]
     assert "T105" in codes and "T901" not in codes
     definition = client.get_service_definition("T105")
     attributes = definition["attributes"]

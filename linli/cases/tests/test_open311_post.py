@@ -52,6 +52,28 @@ def png(size: tuple[int, int] = (8, 8)) -> bytes:
     return out.getvalue()
 
 
+def test_post_and_get_notices_give_the_due_time_the_same_human_way(
+    client: Client, site: Site
+) -> None:
+    from django.utils import timezone
+
+    created = post(client, good_post(site)).json()[0]
+    case = Case.objects.get()
+    listed = client.get(f"/open311/v2/requests/{case.number}.json").json()[0]
+
+    due = f"{timezone.localtime(case.due_at):%Y-%m-%d %H:%M}"  # e.g. 2026-11-30 10:30
+    assert created["service_notice"] == f"已受理，编号 {case.number}；立案时限 {due}"
+    assert listed["service_notice"].endswith(f"办理时限 {due}")
+    assert "T" not in created["service_notice"].split("时限 ")[1]  # no ISO "T…+08:00"
+
+
+def test_posting_to_a_top_class_with_subcategories_is_refused(client: Client, site: Site) -> None:
+    description = error_of(post(client, good_post(site, service_code=site.top.code)), 400)
+
+    assert "大类" in description
+    assert not Case.objects.exists()
+
+
 # --- api_key ---------------------------------------------------------------------------
 
 

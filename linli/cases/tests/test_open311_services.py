@@ -45,13 +45,34 @@ def test_services_lists_public_categories_with_group_and_metadata(
     services = response.json()
     assert_valid(services, "services.json")
     by_code = {s["service_code"]: s for s in services}
-    assert {"T1", "T105"} <= set(by_code)
+    assert "T105" in by_code
     assert "T901" not in by_code  # 独居老人异常 is not public
     assert by_code["T105"]["metadata"] is True
     assert by_code["T105"]["group"] == "市容环境"
     assert by_code["T105"]["type"] == "realtime"
     assert "市容环境" in by_code["T105"]["keywords"].split(",")
-    assert by_code["T1"]["metadata"] is False
+
+
+def test_only_leaf_categories_are_services(client: Client, site: Site) -> None:
+    """A top class with subcategories is their ``group``, not a service; a top class
+    without any (a community category) or whose subcategories are all hidden is one."""
+    from linli.cases.models import CaseCategory, CategoryKind
+
+    CaseCategory.objects.create(code="T3", name="漏水", kind=CategoryKind.COMMUNITY)
+    lonely = CaseCategory.objects.create(code="T4", name="其他", kind=CategoryKind.EVENT)
+    CaseCategory.objects.create(
+        code="T401", name="隐藏子类", kind=CategoryKind.EVENT, parent=lonely, open311_public=False
+    )
+
+    codes = {s["service_code"] for s in client.get(f"{BASE}/services.json").json()}
+    definition = client.get(f"{BASE}/services/T1.json")
+
+    assert {"T105", "T3", "T4"} <= codes
+    assert not {"T1", "T401"} & codes
+    assert "SJ01" not in codes and "SJ0101" in codes  # seeded GB/T 30428 class and item
+    assert "SQ04" in codes  # seeded community category (no subcategories)
+    assert definition.status_code == 404
+    assert "大类" in definition.json()[0]["description"]
 
 
 def test_services_xml_carries_the_same_content(client: Client, site: Site) -> None:
