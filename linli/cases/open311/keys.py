@@ -18,8 +18,10 @@ PREFIX_LENGTH = 8
 def open311_key_create(*, name: str) -> tuple[Open311Key, str]:
     """A new active key for ``name``; returns the row and the key (shown once, never stored).
 
-    The key is 43 URL-safe characters (32 random bytes); ``key_hash`` is its HMAC with the
-    PII key (:func:`linli.common.pii.lookup_hash`).
+    The key is 43 URL-safe characters (32 random bytes), never starting with "-" (its
+    prefix is typed as a command-line argument: ``linli open311-key revoke PREFIX``, where
+    a leading dash would read as an option); ``key_hash`` is its HMAC with the PII key
+    (:func:`linli.common.pii.lookup_hash`).
 
     Raises:
         ValueError: empty name.
@@ -28,6 +30,8 @@ def open311_key_create(*, name: str) -> tuple[Open311Key, str]:
     if not name:
         raise ValueError("请提供密钥名称")
     key = secrets.token_urlsafe(32)
+    while key.startswith("-"):
+        key = secrets.token_urlsafe(32)
     row = Open311Key.objects.create(
         name=name[:100], key_hash=lookup_hash(key), key_prefix=key[:PREFIX_LENGTH]
     )

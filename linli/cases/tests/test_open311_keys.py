@@ -60,3 +60,12 @@ def test_revoke_stops_the_key_and_dry_run_does_not(client: Client, site: Site) -
 def test_bad_arguments_are_clear_errors(site: Site, args: tuple[str, ...]) -> None:
     with pytest.raises(CommandError):
         run(*args)
+
+
+def test_keys_never_start_with_a_dash_so_their_prefix_works_as_an_argument(db: None) -> None:
+    """1 key in 64 would otherwise start with "-", which the revoke command reads as an option."""
+    from linli.cases.open311.keys import open311_key_create
+
+    keys = [open311_key_create(name=f"k{n}")[1] for n in range(400)]
+
+    assert not [key for key in keys if key.startswith("-")]
