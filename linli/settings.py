@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "linli.notify",
     "linli.cases",
     "linli.eligibility",
+    "linli.orders",
     "linli.accounts",
 ]
 
