@@ -52,3 +52,20 @@ def test_inactive_service_cannot_be_quoted():
     haircut.active = False
     with pytest.raises(ValidationError, match="已停用"):
         service_quote(service_type=haircut, resident=None, on=TODAY)
+
+
+def test_walk_in_without_registry_record_pays_the_canteen_list_price():
+    result = service_quote(
+        service_type=ServiceType.objects.get(code="meal_assist"), resident=None, on=TODAY
+    )
+    assert (result.price_fen, result.tier, result.rules) == (1200, None, ())
+    assert "散客" in result.reason
+
+
+def test_disabled_resident_under_60_gets_8_yuan_paid_by_the_disability_fund():
+    resident = ResidentFactory(birth_date=dt.date(1990, 1, 1), disabled=True)
+    result = service_quote(
+        service_type=ServiceType.objects.get(code="meal_assist"), resident=resident, on=TODAY
+    )
+    assert result.price_fen == 800
+    assert [line.source for line in result.subsidies] == ["残联助残补贴"]
