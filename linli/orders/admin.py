@@ -40,7 +40,8 @@ from linli.common.admin_base import (
     user_may,
 )
 from linli.orders.models import ProviderProfile, ServiceType, Shift, Skill, Worker, WorkerSkill
-from linli.orders.services import shift_conflicts, worker_skill_check
+from linli.orders.services import provider_check, shift_conflicts, worker_skill_check
+from linli.orgs.models import Organization
 from linli.people.models import Role
 from linli.people.scoping import scope
 from linli.places.models import Area
@@ -135,8 +136,23 @@ def _scoped_areas(request: HttpRequest) -> QuerySet[Area]:
     return scope(Area.objects.all(), request.user, area_field="")
 
 
+class ProviderProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ProviderProfile
+        fields = ["organization", "service_types", "areas", "capacity_per_day", "active"]
+
+    def clean_organization(self) -> Organization:
+        organization: Organization = self.cleaned_data["organization"]
+        try:
+            provider_check(organization)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["organization"]) from None
+        return organization
+
+
 @admin.register(ProviderProfile)
 class ProviderProfileAdmin(ScopedHistoryAdmin):
+    form = ProviderProfileForm
     area_field = "organization__area"
     role_permissions = PROVIDER_PERMISSIONS
     list_display = ["organization", "capacity_per_day", "active"]

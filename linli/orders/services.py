@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -30,7 +31,9 @@ from linli.orders.models import (
     WorkerSkill,
     WorkerStatus,
 )
+from linli.orgs.models import Organization, OrgKind
 from linli.people.models import Resident
+from linli.places.models import Area
 
 # --- quote ----------------------------------------------------------------------------------
 
@@ -110,6 +113,54 @@ def service_quote(
         scheme_code=result.scheme_code,
         tier=result.tier,
     )
+
+
+# --- providers ------------------------------------------------------------------------------
+
+#: Organisation kinds that may deliver services (issue 4: providers, clinics, social
+#: enterprises, property companies).
+PROVIDER_KINDS = frozenset(
+    {
+        OrgKind.SERVICE_PROVIDER,
+        OrgKind.CLINIC,
+        OrgKind.SOCIAL_ENTERPRISE,
+        OrgKind.PROPERTY_COMPANY,
+    }
+)
+
+
+def provider_check(organization: Organization) -> None:
+    """Raises ValidationError (Chinese) unless the organisation's kind may provide services."""
+    if organization.kind not in PROVIDER_KINDS:
+        allowed = "、".join(str(OrgKind(k).label) for k in sorted(PROVIDER_KINDS))
+        raise ValidationError(
+            {
+                "organization": f"“{organization.name}”是{organization.get_kind_display()}，"
+                f"只有{allowed}可以登记为服务商"
+            }
+        )
+
+
+@transaction.atomic
+def provider_profile_create(
+    *,
+    organization: Organization,
+    service_types: Iterable[ServiceType] = (),
+    areas: Iterable[Area] = (),
+    capacity_per_day: int = 50,
+) -> ProviderProfile:
+    """Register ``organization`` as a provider of ``service_types`` in ``areas``.
+
+    Raises:
+        ValidationError: wrong organisation kind, already registered; nothing saved.
+    """
+    provider_check(organization)
+    profile = ProviderProfile(organization=organization, capacity_per_day=capacity_per_day)
+    profile.full_clean()
+    profile.save()
+    profile.service_types.set(list(service_types))
+    profile.areas.set(list(areas))
+    return profile
 
 
 # --- workers --------------------------------------------------------------------------------

@@ -8,7 +8,12 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from linli.orders.models import ProviderProfile, ServiceType, Skill, Worker, WorkerStatus
-from linli.orders.services import shift_create, worker_create, worker_skill_set
+from linli.orders.services import (
+    provider_profile_create,
+    shift_create,
+    worker_create,
+    worker_skill_set,
+)
 from linli.orgs.models import OrgKind
 from linli.places.models import Area
 from linli.testing.factories import OrganizationFactory
@@ -26,10 +31,11 @@ def provider(
     org_area: Area, *, services: Iterable[str] = ("bath_assist",), serves: Iterable[Area] = ()
 ) -> ProviderProfile:
     org = OrganizationFactory(area=org_area, kind=OrgKind.SERVICE_PROVIDER)
-    profile = ProviderProfile.objects.create(organization=org)
-    profile.service_types.set(ServiceType.objects.filter(code__in=list(services)))
-    profile.areas.set(list(serves) or [org_area])
-    return profile
+    return provider_profile_create(
+        organization=org,
+        service_types=ServiceType.objects.filter(code__in=list(services)),
+        areas=list(serves) or [org_area],
+    )
 
 
 def worker(

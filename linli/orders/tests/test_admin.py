@@ -131,3 +131,19 @@ def test_provider_service_areas_offer_only_areas_in_scope(client, community_admi
     client.force_login(community_admin)
     page = client.get(reverse("admin:orders_providerprofile_add")).content.decode()
     assert "测试社区" in page and "别处社区" not in page
+
+
+def test_enterprise_cannot_be_registered_as_provider_in_admin(client, community_admin, areas):
+    from linli.orders.models import ProviderProfile
+    from linli.orgs.models import OrgKind
+    from linli.testing.factories import OrganizationFactory
+
+    shop = OrganizationFactory(area=areas["community"], kind=OrgKind.ENTERPRISE, name="某贸易公司")
+    client.force_login(community_admin)
+    response = client.post(
+        reverse("admin:orders_providerprofile_add"),
+        {"organization": shop.pk, "areas": [areas["community"].pk], "capacity_per_day": "20"},
+    )
+    assert response.status_code == 200
+    assert "可以登记为服务商" in response.content.decode()
+    assert not ProviderProfile.objects.exists()
