@@ -147,3 +147,49 @@ def test_enterprise_cannot_be_registered_as_provider_in_admin(client, community_
     assert response.status_code == 200
     assert "可以登记为服务商" in response.content.decode()
     assert not ProviderProfile.objects.exists()
+
+
+def service_type_post(**overrides: str) -> dict[str, str]:
+    data = {
+        "code": "foot_care",
+        "name": "足部护理",
+        "variants": "[]",
+        "workers_needed": "1",
+        "workers_max": "1",
+        "default_duration_s": "1800",
+        "mode": "scheduled",
+        "list_price_fen": "2500",
+    }
+    return {**data, **overrides, "active": "on"}
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"list_price_fen": ""}, "请填写标价或选择资格方案"),
+        ({"workers_needed": "3", "workers_max": "3"}, "所需人数为 1 或 2"),
+        ({"default_duration_s": "0"}, "默认时长必须大于 0 秒"),
+        ({"variants": '{"code": "x"}'}, "服务形式应为列表"),
+    ],
+)
+def test_admin_defined_service_type_with_bad_fields_is_rejected(
+    client, community_admin, overrides, message
+):
+    from linli.orders.models import ServiceType
+
+    client.force_login(community_admin)
+    response = client.post(reverse("admin:orders_servicetype_add"), service_type_post(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ServiceType.objects.filter(code="foot_care").exists()
+
+
+def test_admin_defined_service_type_is_saved_and_quoted(client, community_admin):
+    from linli.orders.models import ServiceType
+    from linli.orders.services import service_quote
+
+    client.force_login(community_admin)
+    response = client.post(reverse("admin:orders_servicetype_add"), service_type_post())
+    assert response.status_code == 302
+    foot_care = ServiceType.objects.get(code="foot_care")
+    assert service_quote(service_type=foot_care, resident=None, on=DAY).price_fen == 2500
