@@ -186,7 +186,8 @@ SPECTACULAR_SETTINGS = {
 # LINLI_REDIS_URL is set (several machines). See docs/tasks.md.
 _redis_url = env_str("LINLI_REDIS_URL")
 Q_CLUSTER: dict[str, object] = {
-    "name": "linli",
+    # One queue per name on a shared Redis: several installations (or a test) keep apart.
+    "name": env_str("LINLI_Q_NAME", "linli"),
     "workers": env_int("LINLI_WORKERS", 2),
     "timeout": 300,
     "retry": 360,

@@ -4,7 +4,9 @@
 slow for a test; ``deliveries_sweep`` itself is tested in-process.)
 
 Own throwaway var/ and SQLite file (never the test database nor DATABASE_URL), the fake
-robot server in a thread, ``linli qcluster`` as a child process. Prints one JSON line:
+robot server in a thread, ``linli qcluster`` as a child process. With ``--redis URL`` the
+cluster uses the machine's Redis as broker (the several-machines set-up) under a queue name
+of its own. Prints one JSON line:
 ``{"sent": n, "expected": m, "seconds": t, "requests": r}``.
 """
 
@@ -29,6 +31,9 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("LINLI_REDIS_URL", None)
+    if len(sys.argv) == 3 and sys.argv[1] == "--redis":
+        os.environ["LINLI_REDIS_URL"] = sys.argv[2]
+        os.environ["LINLI_Q_NAME"] = f"linli-e2e-{os.getpid()}"
     os.environ.update(
         LINLI_VAR_DIR=tempfile.mkdtemp(prefix="linli-notify-e2e-"),
         LINLI_WECOM_WEBHOOK_BASE=f"{server.base}/cgi-bin/webhook/send",
