@@ -1,5 +1,6 @@
 """Every write to a case: reporting here, one service per transition in
-:mod:`linli.cases.transitions`, notes/participants/witnessed actions in
+:mod:`linli.cases.transitions` (main loop) and :mod:`linli.cases.branches` (suspend, merge,
+reopen, rate, pause), notes/participants/witnessed actions in
 :mod:`linli.cases.participation` — all re-exported here, so callers use
 ``services.case_<verb>``.
 
@@ -197,6 +198,15 @@ def case_report(
 
 
 # Re-exports: the services of the other write modules, under one name for callers.
+from linli.cases.branches import (  # noqa: E402
+    case_merge,
+    case_pause,
+    case_rate,
+    case_reopen,
+    case_resume,
+    case_suspend,
+    case_unpause,
+)
 from linli.cases.participation import (  # noqa: E402
     case_add_note,
     case_add_participant,
@@ -207,16 +217,9 @@ from linli.cases.transitions import (  # noqa: E402
     case_close,
     case_dispatch,
     case_handle,
-    case_merge,
-    case_pause,
-    case_rate,
     case_register,
     case_reject,
-    case_reopen,
-    case_resume,
     case_return,
-    case_suspend,
-    case_unpause,
     case_verify,
     reopen_days,
 )

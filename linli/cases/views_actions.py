@@ -27,6 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from linli.cases import photos, services
+from linli.cases.branches import SUSPENDABLE
 from linli.cases.errors import CaseError, CaseInputError
 from linli.cases.forms import (
     DESCRIPTION_ERRORS,
@@ -36,7 +37,6 @@ from linli.cases.forms import (
     photo_check,
 )
 from linli.cases.models import OPEN_STATUSES, Case, CaseStatus, ParticipantRole
-from linli.cases.transitions import SUSPENDABLE
 from linli.cases.views import case_for, error_page
 from linli.orgs.models import Organization, OrgKind
 from linli.people.models import Assignment
