@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from linli.cases.models import Case
 from linli.cases.permissions import COORDINATOR_ROLES, GRID_STAFF_ROLES
 from linli.people.models import Assignment
-from linli.people.scoping import area_paths
+from linli.people.scoping import area_paths, under_paths
 
 #: Roles whose "my cases" list is every case of their areas (they register, dispatch,
 #: verify or patrol there); other roles (property, provider, police…) see their own cases.
@@ -54,9 +54,7 @@ def _involved(user: User) -> Q:
 
 
 def _with_paths(user: User, condition: Q, paths: list[str]) -> QuerySet[Case]:
-    for path in paths:
-        condition |= Q(area__path__startswith=path)
-    ids = Case.objects.filter(condition).values("pk")
+    ids = Case.objects.filter(condition | under_paths(paths)).values("pk")
     return Case.objects.select_related("category", "area").filter(pk__in=ids)
 
 

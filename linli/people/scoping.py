@@ -67,11 +67,16 @@ def scope(queryset: QuerySet[M], user: AnyUser, *, area_field: str = "area") -> 
         return queryset
     if not paths:
         return queryset.none()
+    return queryset.filter(under_paths(paths, area_field=area_field))
+
+
+def under_paths(paths: list[str], *, area_field: str = "area") -> Q:
+    """Rows whose ``area_field`` lies under any of ``paths`` (matches nothing when empty)."""
     lookup = f"{area_field}__path__startswith" if area_field else "path__startswith"
-    condition = Q()
+    condition = Q(pk__in=[])
     for path in paths:
         condition |= Q(**{lookup: path})
-    return queryset.filter(condition)
+    return condition
 
 
 def can_view_pii(user: AnyUser) -> bool:
