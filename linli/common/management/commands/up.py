@@ -50,12 +50,15 @@ class Command(BaseCommand):
         self._supervise(procs)
 
     def _schedules(self) -> None:
-        """Periodic tasks (idempotent): case escalation, notification retry sweep."""
+        """Periodic tasks (idempotent): case escalation, notification retry sweep, the
+        order dispatch sweep (offer timeouts, waiting orders, re-optimisation)."""
         from linli.cases.tasks import ensure_schedules as case_schedules
         from linli.notify.services import ensure_schedules as notify_schedules
+        from linli.orders.dispatching import ensure_schedules as order_schedules
 
         case_schedules()
         notify_schedules()
+        order_schedules()
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area

@@ -1,0 +1,649 @@
+"""Real-time dispatch of on-demand orders to workers (issue 4, "Dispatch and planning").
+
+The choice itself is :func:`linli.dispatch.policy.rank`, the same code the
+``linli bench dispatch`` simulation measures: the qualified, on-shift worker (or crew of
+two) with the earliest expected arrival, counting work they already hold. This module
+turns database rows into its inputs and its answer into an :class:`Offer`:
+
+* :func:`dispatch` — offer an order to the best worker(s): status ``assigned``, an offer
+  that expires after ``ORDERS_OFFER_SECONDS`` (default 90 s);
+* :func:`offer_accept`, :func:`offer_decline`, :func:`offers_expire` — the worker's answer,
+  or silence; a decline or a timeout moves the order on to the next best worker;
+* :func:`sweep` (every minute, and after every change) — expire offers, dispatch what
+  waits (immediate orders nobody could take yet, time-slot bookings coming due), and
+  re-optimise held work that has not started.
+
+No double-booking: a dispatch locks the order row, then the chosen workers' rows with
+``SKIP LOCKED`` (a worker another dispatch is deciding about is simply passed over), and
+re-reads their offers under the lock. The partial unique constraints on :class:`Offer`
+(one pending offer per worker; a worker holds an order once) are the database's backstop.
+An order nobody can take — no qualified worker on shift, or every one declined — becomes
+``unfulfilled`` and the staff of its area are alerted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from linli.dispatch.policy import Choice, Job, WorkerState, rank, reoptimise
+from linli.dispatch.travel import GreatCircleTravel, Point, RoadNetworkTravel, Travel
+from linli.orders.models import (
+    Offer,
+    OfferStatus,
+    Order,
+    OrderAction,
+    OrderStatus,
+    Shift,
+    TravelMode,
+    Worker,
+    WorkerStatus,
+)
+from linli.orders.ordering import event_write, locked
+from linli.orders.selectors import qualified_workers
+from linli.places.models import Facility, FacilityKind
+
+log = logging.getLogger(__name__)
+
+#: Orders (crew) a worker on an e-bike carries in one trip; on foot, one.
+EBIKE_CAPACITY = 4
+#: A phone position older than this (seconds) is not trusted; the worker's base is used.
+PING_FRESH_S = 3600
+#: Declines and timeouts after which an order is given up as unfulfilled.
+MAX_OFFERS = 8
+
+
+def offer_seconds() -> int:
+    """How long a worker has to accept an offer (``ORDERS_OFFER_SECONDS``, default 90)."""
+    return int(getattr(settings, "ORDERS_OFFER_SECONDS", 90))
+
+
+def scheduled_lead_s() -> int:
+    """A time-slot booking is dispatched this long before its slot (default 2 h)."""
+    return int(getattr(settings, "ORDERS_SCHEDULED_LEAD_S", 2 * 3600))
+
+
+@functools.cache
+def travel_model() -> Travel:
+    """The travel-time model: a road network (``ORDERS_ROAD_NETWORK``, GeoJSON) if set,
+    else great-circle distance × ``ORDERS_DETOUR`` (1.3) at walking/e-bike speed."""
+    detour = float(getattr(settings, "ORDERS_DETOUR", 1.3))
+    fallback = GreatCircleTravel(detour=detour)
+    road = getattr(settings, "ORDERS_ROAD_NETWORK", "")
+    if road:
+        return RoadNetworkTravel.from_geojson(road, fallback=fallback)
+    return fallback
+
+
+def _epoch(moment: dt.datetime) -> float:
+    return moment.timestamp()
+
+
+def _moment(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+
+
+# --- building the dispatcher's inputs ---------------------------------------------------
+
+
+def _pickup(order: Order) -> Point | None:
+    """The nearest open facility of the service's pickup kind (canteen, pharmacy)."""
+    kind = order.service_type.pickup_kind
+    if not kind or order.variant in ("dine_in", "remote"):
+        return None
+    here = Point(order.lat, order.lng)
+    best: tuple[float, Point] | None = None
+    for lat, lng in Facility.objects.filter(
+        kind=kind, lat__isnull=False, lng__isnull=False
+    ).values_list("lat", "lng"):
+        point = Point(float(lat), float(lng))
+        distance = travel_model().seconds(point, here, TravelMode.WALK)
+        if best is None or distance < best[0]:
+            best = (distance, point)
+    return best[1] if best else None
+
+
+def order_job(order: Order, *, crew: int | None = None) -> Job:
+    """The dispatcher's view of ``order`` (ids are order primary keys as strings)."""
+    ready = order.slot_start or order.placed_at
+    pickup = _pickup(order)
+    ready_s = order.service_type.pickup_ready_s if pickup else 0
+    return Job(
+        id=str(order.pk),
+        dropoff=Point(order.lat, order.lng),
+        service_s=float(order.duration_s),
+        skills=frozenset(s.code for s in order.service_type.skills.all()),
+        ready_at=_epoch(ready) + ready_s,
+        pickup=pickup,
+        crew=crew or order.workers_needed,
+    )
+
+
+def _base(worker: Worker) -> Point | None:
+    """Where a worker without a fresh ping is assumed to be: their provider's building,
+    else the service station of its area."""
+    building = worker.provider.organization.building
+    if building is not None and building.lat is not None and building.lng is not None:
+        return Point(float(building.lat), float(building.lng))
+    station = (
+        Facility.objects.filter(kind=FacilityKind.SERVICE_STATION, lat__isnull=False)
+        .filter(area__path__startswith=worker.provider.organization.area.path[:30])
+        .values_list("lat", "lng")
+        .first()
+    )
+    return Point(float(station[0]), float(station[1])) if station else None
+
+
+def _shift_ends(workers: list[Worker], at: dt.datetime) -> dict[int, float]:
+    local = timezone.localtime(at)
+    day, now = local.date(), local.time()
+    ends: dict[int, float] = {}
+    shifts = Shift.objects.filter(
+        Q(date=day) | Q(date__isnull=True, weekday=day.weekday()),
+        worker__in=workers,
+        start__lte=now,
+        end__gt=now,
+    )
+    for shift in shifts:
+        end = timezone.make_aware(dt.datetime.combine(day, shift.end), local.tzinfo)
+        ends[shift.worker_id] = max(ends.get(shift.worker_id, 0.0), _epoch(end))
+    return ends
+
+
+def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) -> list[WorkerState]:
+    """Each worker's position, when they are free, shift end, skills and held plan.
+
+    Held work: orders the worker has accepted. One under way (en route, arrived, in
+    service) makes the worker free at its expected end; accepted ones not started are the
+    plan, in offer sequence. Three queries plus one per worker without a fresh ping.
+    """
+    now = _epoch(at)
+    ends = _shift_ends(workers, at)
+    held: dict[int, list[Offer]] = defaultdict(list)
+    offers = (
+        Offer.objects.filter(worker__in=workers, status=OfferStatus.ACCEPTED)
+        .exclude(order__status__in=[OrderStatus.COMPLETED, OrderStatus.CANCELLED])
+        .select_related("order__service_type")
+        .prefetch_related("order__service_type__skills")
+        .order_by("sequence", "offered_at", "pk")
+    )
+    for offer in offers:
+        held[offer.worker_id].append(offer)
+    states = []
+    for worker in workers:
+        fresh = (
+            worker.last_ping_at is not None
+            and worker.last_lat is not None
+            and worker.last_lng is not None
+            and (at - worker.last_ping_at).total_seconds() <= PING_FRESH_S
+        )
+        position = (
+            Point(float(worker.last_lat or 0), float(worker.last_lng or 0))
+            if fresh
+            else _base(worker) or fallback
+        )
+        available = now
+        plan: list[Job] = []
+        for offer in held[worker.pk]:
+            order = offer.order
+            if order.status == OrderStatus.ACCEPTED:
+                plan.append(order_job(order, crew=1))
+                continue
+            started = order.started_at or order.arrived_at
+            if started is not None:
+                finish = _epoch(started) + order.duration_s
+            else:  # en route: expected arrival, then the service
+                eta = _epoch(offer.eta) if offer.eta else now
+                finish = max(eta, now) + order.duration_s
+            available = max(available, finish)
+            position = Point(order.lat, order.lng)
+        states.append(
+            WorkerState(
+                id=str(worker.pk),
+                mode=worker.travel_mode,
+                position=position,
+                available_at=available,
+                shift_end=ends.get(worker.pk, now),
+                skills=frozenset(ws.skill.code for ws in worker.worker_skills.all()),
+                capacity=EBIKE_CAPACITY if worker.travel_mode == TravelMode.EBIKE else 1,
+                plan=plan,
+            )
+        )
+    return states
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+def _live_offers(order: Order) -> list[Offer]:
+    return list(order.offers.filter(status__in=[OfferStatus.PENDING, OfferStatus.ACCEPTED]))
+
+
+def _claim(choice: Choice, *, order: Order, at: dt.datetime, seq: float) -> list[Offer] | None:
+    """Offers to the workers of ``choice``, or ``None`` if one is taken meanwhile."""
+    ids = sorted(int(w) for w in choice.worker_ids)
+    rows = list(
+        Worker.objects.select_for_update(skip_locked=True).filter(pk__in=ids).order_by("pk")
+    )
+    if len(rows) != len(ids):
+        return None
+    if Offer.objects.filter(worker__in=rows, status=OfferStatus.PENDING, planned=False).exists():
+        return None
+    expires = at + dt.timedelta(seconds=offer_seconds())
+    eta = _moment(choice.eta)
+    try:
+        with transaction.atomic():
+            return [
+                Offer.objects.create(
+                    order=order,
+                    worker=worker,
+                    status=OfferStatus.PENDING,
+                    offered_at=at,
+                    expires_at=expires,
+                    eta=eta,
+                    sequence=seq,
+                )
+                for worker in rows
+            ]
+    except IntegrityError:
+        return None
+
+
+def dispatch(order: Order, *, now: dt.datetime | None = None) -> Order:
+    """Offer ``order`` to the best qualified worker(s) not yet asked; see module docstring.
+
+    Does nothing to an order that is final, fully staffed or already waiting on offers.
+    Leaves it ``placed`` when every qualified worker is deciding on another offer (the
+    sweep retries); makes it ``unfulfilled`` when nobody qualified is left.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = locked(order)
+        if order.status not in (OrderStatus.PLACED, OrderStatus.ASSIGNED):
+            return order
+        live = _live_offers(order)
+        missing = order.workers_needed - len(live)
+        if missing <= 0 or any(o.status == OfferStatus.PENDING for o in live):
+            return order
+        asked = set(order.offers.values_list("worker_id", flat=True))
+        at = order.slot_start if order.slot_start and order.slot_start > now else now
+        candidates = [
+            w
+            for w in qualified_workers(service_type=order.service_type, at=at, area=order.area)
+            if w.pk not in asked
+        ]
+        if not candidates or order.offers.count() >= MAX_OFFERS:
+            return _unfulfil(order, now=now, tried=len(asked))
+        deciding = set(
+            Offer.objects.filter(
+                worker__in=candidates, status=OfferStatus.PENDING, planned=False
+            ).values_list("worker_id", flat=True)
+        )
+        free = [w for w in candidates if w.pk not in deciding]
+        if not free:
+            return order  # everyone is deciding on another order; the sweep retries
+        states = worker_states(free, at=now, fallback=Point(order.lat, order.lng))
+        choices = rank(order_job(order, crew=missing), states, _epoch(now), travel_model())
+        if not choices:
+            if deciding:
+                return order
+            return _unfulfil(order, now=now, tried=len(asked))
+        for choice in choices:
+            offers = _claim(choice, order=order, at=now, seq=choice.eta)
+            if offers is None:
+                continue
+            before = order.status
+            order.status = OrderStatus.ASSIGNED
+            order.assigned_at = order.assigned_at or now
+            order.save(update_fields=["status", "assigned_at", "updated_at"])
+            for offer in offers:
+                event_write(
+                    order=order,
+                    action=OrderAction.OFFER,
+                    at=now,
+                    worker=offer.worker,
+                    from_status=before,
+                    data={"eta": offer.eta.isoformat() if offer.eta else None},
+                )
+            _notify_offer(offers)
+            return order
+        return order
+
+
+def _notify_offer(offers: Iterable[Offer]) -> None:
+    from linli.notify.services import notify
+
+    for offer in offers:
+        if offer.worker.user is None:
+            continue
+        notify(
+            recipients=[offer.worker.user],
+            title=f"新派单：{offer.order.service_type.name}",
+            body=f"{offer.order.address}，请在 {offer_seconds()} 秒内接单",
+            link="/work/",
+            kind="order.offer",
+            subject=offer.order,
+        )
+
+
+def _unfulfil(order: Order, *, now: dt.datetime, tried: int) -> Order:
+    """Nobody can take ``order``: mark it and alert the staff of its area."""
+    from linli.notify.services import notify
+    from linli.people.models import Role
+
+    before = order.status
+    order.status = OrderStatus.UNFULFILLED
+    order.unfulfilled_at = now
+    order.save(update_fields=["status", "unfulfilled_at", "updated_at"])
+    Offer.objects.filter(order=order, status=OfferStatus.ACCEPTED).update(
+        status=OfferStatus.WITHDRAWN, responded_at=now
+    )
+    event_write(
+        order=order,
+        action=OrderAction.UNFULFIL,
+        at=now,
+        from_status=before,
+        note=f"已询问 {tried} 名服务人员，无人可接",
+    )
+    paths = _ancestor_paths(order.area.path)
+    staff = User.objects.filter(
+        is_active=True,
+        assignments__role__in=[Role.COMMUNITY_ADMIN, Role.DISPATCHER],
+        assignments__area__path__in=paths,
+    ).distinct()
+    notify(
+        recipients=list(staff),
+        title=f"订单无人接单：{order.service_type.name}",
+        body=f"{order.number}，{order.address}，请电话联系居民并人工安排",
+        link=f"/orders/{order.pk}/",
+        kind="order.unfulfilled",
+        subject=order,
+        area=order.area,
+    )
+    return order
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    codes = [c for c in path.split("/") if c]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+# --- the worker's answer ----------------------------------------------------------------
+
+
+def _pending(order: Order, worker: Worker) -> Offer:
+    offer = Offer.objects.filter(order=order, worker=worker, status=OfferStatus.PENDING).first()
+    if offer is None:
+        raise ValidationError("该派单已失效（可能已超时或已改派）")
+    return offer
+
+
+def offer_accept(*, order: Order, worker: Worker, now: dt.datetime | None = None) -> Order:
+    """The worker takes the offer; the order is ``accepted`` once the whole crew has.
+
+    Raises:
+        ValidationError: no pending offer for this worker, or it has expired (the order
+            then moves on to the next worker).
+    """
+    now = now or timezone.now()
+    expired = False
+    with transaction.atomic():
+        order = locked(order)
+        offer = _pending(order, worker)
+        if offer.expires_at is not None and offer.expires_at <= now:
+            _expire(offer, now=now)
+            expired = True
+        else:
+            offer.status = OfferStatus.ACCEPTED
+            offer.responded_at = now
+            offer.save(update_fields=["status", "responded_at"])
+            before = order.status
+            accepted = order.offers.filter(status=OfferStatus.ACCEPTED).count()
+            if accepted >= order.workers_needed and order.status in (
+                OrderStatus.PLACED,
+                OrderStatus.ASSIGNED,
+            ):
+                order.status = OrderStatus.ACCEPTED
+                order.accepted_at = order.accepted_at or now
+                order.save(update_fields=["status", "accepted_at", "updated_at"])
+            event_write(
+                order=order,
+                action=OrderAction.ACCEPT,
+                at=now,
+                actor=worker.user,
+                worker=worker,
+                from_status=before,
+            )
+            if worker.status == WorkerStatus.AVAILABLE:
+                Worker.objects.filter(pk=worker.pk).update(status=WorkerStatus.BUSY)
+    if expired:
+        dispatch(order, now=now)
+        raise ValidationError("接单已超时，订单已转给其他服务人员")
+    if order.status == OrderStatus.ASSIGNED:
+        dispatch(order, now=now)  # the second member of a crew, if still missing
+    return order
+
+
+def offer_decline(
+    *, order: Order, worker: Worker, reason: str = "", now: dt.datetime | None = None
+) -> Order:
+    """The worker declines; the order goes to the next best worker at once.
+
+    Raises:
+        ValidationError: no pending offer for this worker; reason over 200 characters.
+    """
+    now = now or timezone.now()
+    reason = reason.strip()
+    if len(reason) > 200:
+        raise ValidationError("原因最多 200 字")
+    with transaction.atomic():
+        order = locked(order)
+        offer = _pending(order, worker)
+        offer.status = OfferStatus.DECLINED
+        offer.responded_at = now
+        offer.save(update_fields=["status", "responded_at"])
+        event_write(
+            order=order,
+            action=OrderAction.DECLINE,
+            at=now,
+            actor=worker.user,
+            worker=worker,
+            from_status=order.status,
+            note=reason,
+        )
+    return dispatch(order, now=now)
+
+
+def _expire(offer: Offer, *, now: dt.datetime) -> None:
+    offer.status = OfferStatus.EXPIRED
+    offer.responded_at = now
+    offer.save(update_fields=["status", "responded_at"])
+    event_write(
+        order=offer.order,
+        action=OrderAction.EXPIRE,
+        at=now,
+        worker=offer.worker,
+        from_status=offer.order.status,
+        note=f"{offer_seconds()} 秒内未接单",
+    )
+
+
+def offers_expire(*, now: dt.datetime | None = None) -> int:
+    """Expire every pending offer past its limit and re-dispatch its order; returns how
+    many offers expired."""
+    now = now or timezone.now()
+    due = list(
+        Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    orders: set[int] = set()
+    for pk in due:
+        with transaction.atomic():
+            offer = (
+                Offer.objects.select_for_update()
+                .select_related("order", "worker")
+                .filter(pk=pk, status=OfferStatus.PENDING)
+                .first()
+            )
+            if offer is None:
+                continue
+            _expire(offer, now=now)
+            orders.add(offer.order_id)
+    for order in Order.objects.filter(pk__in=orders):
+        dispatch(order, now=now)
+    return len(due)
+
+
+# --- the sweep --------------------------------------------------------------------------
+
+
+def waiting_orders(*, now: dt.datetime) -> list[Order]:
+    """Orders to (re)dispatch: immediate ones still ``placed``, bookings due within the
+    lead time, and crews still missing a member; oldest first."""
+    due = now + dt.timedelta(seconds=scheduled_lead_s())
+    return list(
+        Order.objects.filter(status__in=[OrderStatus.PLACED, OrderStatus.ASSIGNED])
+        .filter(Q(slot_start__isnull=True) | Q(slot_start__lte=due))
+        .exclude(offers__status=OfferStatus.PENDING)
+        .select_related("service_type")
+        .order_by("placed_at", "pk")
+    )
+
+
+def reoptimise_held(*, now: dt.datetime | None = None) -> int:
+    """Re-plan accepted work not yet started (:func:`linli.dispatch.policy.reoptimise`).
+
+    Reordering within a worker's plan only changes ``sequence``; a job moved to another
+    worker is withdrawn from the first and offered to the second (who may decline: it
+    then goes back through :func:`dispatch`). Returns the number of jobs moved between
+    workers.
+    """
+    now = now or timezone.now()
+    holders = list(
+        Worker.objects.filter(
+            offers__status=OfferStatus.ACCEPTED, offers__order__status=OrderStatus.ACCEPTED
+        )
+        .distinct()
+        .select_related("provider__organization__building", "provider__organization__area")
+        .prefetch_related("worker_skills__skill")
+    )
+    if len(holders) < 2:
+        return 0
+    first = Order.objects.filter(offers__worker__in=holders, status=OrderStatus.ACCEPTED).first()
+    if first is None:
+        return 0
+    states = worker_states(holders, at=now, fallback=Point(first.lat, first.lng))
+    plans = reoptimise(states, _epoch(now), travel_model())
+    moved = 0
+    for worker_id, job_ids in plans.items():
+        for index, job_id in enumerate(job_ids):
+            moved += _move(int(job_id), to_worker=int(worker_id), sequence=index, now=now)
+    return moved
+
+
+def _move(order_id: int, *, to_worker: int, sequence: int, now: dt.datetime) -> int:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status != OrderStatus.ACCEPTED:
+            return 0
+        offers = list(order.offers.filter(status=OfferStatus.ACCEPTED).select_related("worker"))
+        if any(o.worker_id == to_worker for o in offers):
+            Offer.objects.filter(order=order, worker_id=to_worker).filter(
+                status=OfferStatus.ACCEPTED
+            ).update(sequence=float(sequence))
+            return 0
+        if len(offers) != 1 or order.workers_needed != 1:
+            return 0  # crews are not split by re-optimisation
+        target = Worker.objects.select_for_update(skip_locked=True).filter(pk=to_worker).first()
+        if (
+            target is None
+            or Offer.objects.filter(
+                worker=target, status=OfferStatus.PENDING, planned=False
+            ).exists()
+        ):
+            return 0
+        old = offers[0]
+        old.status = OfferStatus.WITHDRAWN
+        old.responded_at = now
+        old.save(update_fields=["status", "responded_at"])
+        order.status = OrderStatus.ASSIGNED
+        order.save(update_fields=["status", "updated_at"])
+        event_write(
+            order=order,
+            action=OrderAction.WITHDRAW,
+            at=now,
+            worker=old.worker,
+            from_status=OrderStatus.ACCEPTED,
+            note=f"重新优化：改派给{target.name}",
+        )
+        offer = Offer.objects.create(
+            order=order,
+            worker=target,
+            offered_at=now,
+            expires_at=now + dt.timedelta(seconds=offer_seconds()),
+            sequence=float(sequence),
+        )
+        event_write(
+            order=order,
+            action=OrderAction.OFFER,
+            at=now,
+            worker=target,
+            from_status=OrderStatus.ASSIGNED,
+        )
+        _notify_offer([offer])
+    return 1
+
+
+def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The periodic job (every minute, and after changes): expire, dispatch, re-optimise.
+
+    Returns counts: ``{"expired", "dispatched", "moved"}``. Never raises: an order that
+    fails is logged and skipped so one bad row cannot stop the others.
+    """
+    now = now or timezone.now()
+    expired = offers_expire(now=now)
+    dispatched = 0
+    for order in waiting_orders(now=now):
+        try:
+            after = dispatch(order, now=now)
+        except Exception:
+            log.exception("dispatch of order %s failed", order.pk)
+            continue
+        dispatched += int(after.status != OrderStatus.PLACED)
+    moved = 0
+    if getattr(settings, "ORDERS_REOPTIMISE", True):
+        try:
+            moved = reoptimise_held(now=now)
+        except Exception:
+            log.exception("re-optimisation failed")
+    return {"expired": expired, "dispatched": dispatched, "moved": moved}
+
+
+SWEEP_TASK = "linli.orders.dispatching.sweep"
+SWEEP_SCHEDULE = "orders.sweep"
+
+
+def ensure_schedules() -> object:
+    """The every-minute :func:`sweep` schedule (run by ``linli up``)."""
+    from linli.common.schedules import schedule_every
+
+    return schedule_every(name=SWEEP_SCHEDULE, func=SWEEP_TASK)
+
+
+def eta_minutes(offer: Offer, *, now: dt.datetime) -> int | None:
+    """Whole minutes until the offer's expected arrival (0 if due), ``None`` if unknown."""
+    if offer.eta is None:
+        return None
+    return max(0, math.ceil((offer.eta - now).total_seconds() / 60))
