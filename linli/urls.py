@@ -25,5 +25,8 @@ urlpatterns = [
     path("api/cases/", include("linli.cases.api_urls")),
     path("notifications/", include("linli.notify.urls")),
     path("me/", include("linli.accounts.urls")),
+    path("me/", include("linli.orders.urls_resident")),
+    path("work/", include("linli.orders.urls_work")),
+    path("orders/", include("linli.orders.urls_staff")),
     path("", include("linli.people.urls")),
 ]
