@@ -290,3 +290,14 @@ if (
 ACCOUNTS_RESIDENT_PATHS = ["/me/", "/report/", "/static/", "/i18n/"]
 MIDDLEWARE += ["linli.accounts.middleware.ResidentConfinementMiddleware"]
 # End of resident accounts ----------------------------------------------------------------
+
+# Resident service orders and dispatch (linli/orders, docs/orders.md) ---------------------
+ORDERS_OFFER_SECONDS = env_int("LINLI_ORDERS_OFFER_SECONDS", 90)
+ORDERS_SCHEDULED_LEAD_S = env_int("LINLI_ORDERS_SCHEDULED_LEAD_SECONDS", 2 * 3600)
+ORDERS_CANCEL_BEFORE_SLOT_S = env_int("LINLI_ORDERS_CANCEL_BEFORE_SLOT_SECONDS", 2 * 3600)
+ORDERS_DETOUR = env_float("LINLI_ORDERS_DETOUR", 1.3)
+ORDERS_ROAD_NETWORK = env_str("LINLI_ORDERS_ROAD_NETWORK", "")
+ORDERS_REOPTIMISE = env_bool("LINLI_ORDERS_REOPTIMISE", True)
+if ORDERS_OFFER_SECONDS <= 0 or ORDERS_DETOUR < 1:
+    raise ImproperlyConfigured("LINLI_ORDERS_OFFER_SECONDS must be > 0 and LINLI_ORDERS_DETOUR ≥ 1")
+# End of orders ---------------------------------------------------------------------------
