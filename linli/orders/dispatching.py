@@ -23,6 +23,7 @@ An order nobody can take — no qualified worker on shift, or every one declined
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -37,7 +38,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from linli.dispatch.policy import Choice, Job, WorkerState, rank, reoptimise
+from linli.dispatch.policy import Choice, Job, WorkerState, rank, reoptimise, timeline
 from linli.dispatch.travel import GreatCircleTravel, Point, RoadNetworkTravel, Travel
 from linli.orders.models import (
     Offer,
@@ -107,7 +108,7 @@ def _pickup(order: Order) -> Point | None:
     for lat, lng in Facility.objects.filter(
         kind=kind, lat__isnull=False, lng__isnull=False
     ).values_list("lat", "lng"):
-        point = Point(float(lat), float(lng))
+        point = Point(float(lat or 0), float(lng or 0))
         distance = travel_model().seconds(point, here, TravelMode.WALK)
         if best is None or distance < best[0]:
             best = (distance, point)
@@ -115,7 +116,11 @@ def _pickup(order: Order) -> Point | None:
 
 
 def order_job(order: Order, *, crew: int | None = None) -> Job:
-    """The dispatcher's view of ``order`` (ids are order primary keys as strings)."""
+    """The dispatcher's view of ``order`` (ids are order primary keys as strings).
+
+    Waits are measured from ``placed_at`` (the slot start of a booking), so a job already
+    waiting long keeps its priority when held work is re-planned.
+    """
     ready = order.slot_start or order.placed_at
     pickup = _pickup(order)
     ready_s = order.service_type.pickup_ready_s if pickup else 0
@@ -127,6 +132,7 @@ def order_job(order: Order, *, crew: int | None = None) -> Job:
         ready_at=_epoch(ready) + ready_s,
         pickup=pickup,
         crew=crew or order.workers_needed,
+        placed_at=_epoch(ready),
     )
 
 
@@ -142,7 +148,7 @@ def _base(worker: Worker) -> Point | None:
         .values_list("lat", "lng")
         .first()
     )
-    return Point(float(station[0]), float(station[1])) if station else None
+    return Point(float(station[0] or 0), float(station[1] or 0)) if station else None
 
 
 def _shift_ends(workers: list[Worker], at: dt.datetime) -> dict[int, float]:
@@ -166,7 +172,10 @@ def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) ->
 
     Held work: orders the worker has accepted. One under way (en route, arrived, in
     service) makes the worker free at its expected end; accepted ones not started are the
-    plan, in offer sequence. Three queries plus one per worker without a fresh ping.
+    plan, in offer sequence. An accepted booking whose slot starts after ``at`` is not in
+    the plan (the policy has no appointment times): it ends the worker's usable shift
+    instead, at the slot start less the walk or ride there from where the worker will be.
+    Three queries plus one per worker without a fresh ping.
     """
     now = _epoch(at)
     ends = _shift_ends(workers, at)
@@ -195,10 +204,14 @@ def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) ->
         )
         available = now
         plan: list[Job] = []
+        bookings: list[Order] = []
         for offer in held[worker.pk]:
             order = offer.order
             if order.status == OrderStatus.ACCEPTED:
-                plan.append(order_job(order, crew=1))
+                if order.slot_start is not None and order.slot_start > at:
+                    bookings.append(order)
+                else:
+                    plan.append(order_job(order, crew=1))
                 continue
             started = order.started_at or order.arrived_at
             if started is not None:
@@ -208,13 +221,20 @@ def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) ->
                 finish = max(eta, now) + order.duration_s
             available = max(available, finish)
             position = Point(order.lat, order.lng)
+        shift_end = ends.get(worker.pk, now)
+        for booking in bookings:
+            assert booking.slot_start is not None
+            there = travel_model().seconds(
+                position, Point(booking.lat, booking.lng), worker.travel_mode
+            )
+            shift_end = min(shift_end, _epoch(booking.slot_start) - there)
         states.append(
             WorkerState(
                 id=str(worker.pk),
                 mode=worker.travel_mode,
                 position=position,
                 available_at=available,
-                shift_end=ends.get(worker.pk, now),
+                shift_end=shift_end,
                 skills=frozenset(ws.skill.code for ws in worker.worker_skills.all()),
                 capacity=EBIKE_CAPACITY if worker.travel_mode == TravelMode.EBIKE else 1,
                 plan=plan,
@@ -230,8 +250,50 @@ def _live_offers(order: Order) -> list[Offer]:
     return list(order.offers.filter(status__in=[OfferStatus.PENDING, OfferStatus.ACCEPTED]))
 
 
-def _claim(choice: Choice, *, order: Order, at: dt.datetime, seq: float) -> list[Offer] | None:
-    """Offers to the workers of ``choice``, or ``None`` if one is taken meanwhile."""
+def _held(worker_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """``(worker, order)`` of every accepted offer on an open order of these workers."""
+    return set(
+        Offer.objects.filter(worker_id__in=list(worker_ids), status=OfferStatus.ACCEPTED)
+        .exclude(order__status__in=[OrderStatus.COMPLETED, OrderStatus.CANCELLED])
+        .values_list("worker_id", "order_id")
+    )
+
+
+def _resequence(
+    state: WorkerState, plan: list[Job], crew_eta: dict[str, float], now: float
+) -> dict[str, float]:
+    """Expected arrival (epoch s) at each job of ``plan`` executed by ``state``."""
+    synced = WorkerState(
+        id=state.id,
+        mode=state.mode,
+        position=state.position,
+        available_at=state.available_at,
+        shift_end=state.shift_end,
+        skills=state.skills,
+        capacity=state.capacity,
+        plan=plan,
+        crew_start={**state.crew_start, **crew_eta},
+    )
+    etas, _ = timeline(synced, plan, now, travel_model())
+    return {job.id: eta for job, eta in zip(plan, etas, strict=True)}
+
+
+def _claim(
+    choice: Choice,
+    *,
+    order: Order,
+    job: Job,
+    states: dict[str, WorkerState],
+    held: set[tuple[int, int]],
+    at: dt.datetime,
+) -> list[Offer] | None:
+    """Offers to the workers of ``choice``, or ``None`` if one was taken meanwhile.
+
+    Taken: another dispatch holds the worker's row (``SKIP LOCKED``), the worker has a
+    pending offer, or the work the worker holds changed since ``states`` were read (the
+    choice's arrival time would be wrong: the next sweep decides again). Each chosen
+    worker's held offers get the ``sequence`` and ``eta`` of the new plan (epoch seconds).
+    """
     ids = sorted(int(w) for w in choice.worker_ids)
     rows = list(
         Worker.objects.select_for_update(skip_locked=True).filter(pk__in=ids).order_by("pk")
@@ -240,51 +302,82 @@ def _claim(choice: Choice, *, order: Order, at: dt.datetime, seq: float) -> list
         return None
     if Offer.objects.filter(worker__in=rows, status=OfferStatus.PENDING, planned=False).exists():
         return None
+    if _held(ids) != {pair for pair in held if pair[0] in ids}:
+        return None
     expires = at + dt.timedelta(seconds=offer_seconds())
     eta = _moment(choice.eta)
+    now = _epoch(at)
     try:
         with transaction.atomic():
-            return [
-                Offer.objects.create(
-                    order=order,
-                    worker=worker,
-                    status=OfferStatus.PENDING,
-                    offered_at=at,
-                    expires_at=expires,
-                    eta=eta,
-                    sequence=seq,
+            offers = []
+            for worker in rows:
+                index = choice.worker_ids.index(str(worker.pk))
+                state = states[str(worker.pk)]
+                position = choice.positions[index]
+                plan = [*state.plan[:position], job, *state.plan[position:]]
+                etas = _resequence(state, plan, {job.id: choice.eta}, now)
+                for held_job in state.plan:
+                    moment = etas[held_job.id]
+                    Offer.objects.filter(
+                        worker=worker, order_id=int(held_job.id), status=OfferStatus.ACCEPTED
+                    ).update(sequence=moment, eta=_moment(moment))
+                offers.append(
+                    Offer.objects.create(
+                        order=order,
+                        worker=worker,
+                        status=OfferStatus.PENDING,
+                        offered_at=at,
+                        expires_at=expires,
+                        eta=eta,
+                        sequence=etas[job.id],
+                    )
                 )
-                for worker in rows
-            ]
+            return offers
     except IntegrityError:
         return None
+
+
+def _due(order: Order, now: dt.datetime) -> bool:
+    """Immediate, or a booking whose slot starts within the lead time."""
+    lead = dt.timedelta(seconds=scheduled_lead_s())
+    return order.slot_start is None or order.slot_start <= now + lead
 
 
 def dispatch(order: Order, *, now: dt.datetime | None = None) -> Order:
     """Offer ``order`` to the best qualified worker(s) not yet asked; see module docstring.
 
-    Does nothing to an order that is final, fully staffed or already waiting on offers.
-    Leaves it ``placed`` when every qualified worker is deciding on another offer (the
-    sweep retries); makes it ``unfulfilled`` when nobody qualified is left.
+    Does nothing to an order that is final, fully staffed, already waiting on offers, or a
+    booking not yet due (its slot starts more than ``ORDERS_SCHEDULED_LEAD_S`` after
+    ``now``: the sweep or the day plan takes it later). Leaves it ``placed`` when every
+    qualified worker is deciding on another offer (the sweep retries); makes it
+    ``unfulfilled`` when nobody qualified is left. Workers who declined or let an offer
+    lapse are not asked again; one whose offer was withdrawn (re-optimisation) may be.
     """
     now = now or timezone.now()
     with transaction.atomic():
         order = locked(order)
         if order.status not in (OrderStatus.PLACED, OrderStatus.ASSIGNED):
             return order
+        if not _due(order, now):
+            return order
         live = _live_offers(order)
         missing = order.workers_needed - len(live)
         if missing <= 0 or any(o.status == OfferStatus.PENDING for o in live):
             return order
-        asked = set(order.offers.values_list("worker_id", flat=True))
+        refused = set(
+            order.offers.filter(status__in=[OfferStatus.DECLINED, OfferStatus.EXPIRED]).values_list(
+                "worker_id", flat=True
+            )
+        )
+        asked = refused | {o.worker_id for o in live}
         at = order.slot_start if order.slot_start and order.slot_start > now else now
         candidates = [
             w
             for w in qualified_workers(service_type=order.service_type, at=at, area=order.area)
             if w.pk not in asked
         ]
-        if not candidates or order.offers.count() >= MAX_OFFERS:
-            return _unfulfil(order, now=now, tried=len(asked))
+        if not candidates or len(refused) >= MAX_OFFERS:
+            return _unfulfil(order, now=now, tried=len(refused))
         deciding = set(
             Offer.objects.filter(
                 worker__in=candidates, status=OfferStatus.PENDING, planned=False
@@ -293,14 +386,17 @@ def dispatch(order: Order, *, now: dt.datetime | None = None) -> Order:
         free = [w for w in candidates if w.pk not in deciding]
         if not free:
             return order  # everyone is deciding on another order; the sweep retries
+        held = _held(w.pk for w in free)
         states = worker_states(free, at=now, fallback=Point(order.lat, order.lng))
-        choices = rank(order_job(order, crew=missing), states, _epoch(now), travel_model())
+        job = order_job(order, crew=missing)
+        choices = rank(job, states, _epoch(now), travel_model())
         if not choices:
             if deciding:
                 return order
-            return _unfulfil(order, now=now, tried=len(asked))
+            return _unfulfil(order, now=now, tried=len(refused))
+        by_id = {s.id: s for s in states}
         for choice in choices:
-            offers = _claim(choice, order=order, at=now, seq=choice.eta)
+            offers = _claim(choice, order=order, job=job, states=by_id, held=held, at=now)
             if offers is None:
                 continue
             before = order.status
@@ -525,47 +621,90 @@ def waiting_orders(*, now: dt.datetime) -> list[Order]:
 def reoptimise_held(*, now: dt.datetime | None = None) -> int:
     """Re-plan accepted work not yet started (:func:`linli.dispatch.policy.reoptimise`).
 
-    Reordering within a worker's plan only changes ``sequence``; a job moved to another
-    worker is withdrawn from the first and offered to the second (who may decline: it
-    then goes back through :func:`dispatch`). Returns the number of jobs moved between
-    workers.
+    Movable: immediate single-worker orders accepted but not started (bookings, planned
+    visits and crews stay with their workers). The workers considered are their holders
+    and every worker qualified for one of them now (service, skills, shift, area — so a
+    worker who became free can take a job over). Reordering within a worker's plan only
+    rewrites ``sequence`` and ``eta``; a job moved to another worker is withdrawn from the
+    first and offered to the second (who may decline: it then goes back through
+    :func:`dispatch`, where the first holder may be asked again). Returns the number of
+    jobs moved between workers.
     """
     now = now or timezone.now()
-    holders = list(
-        Worker.objects.filter(
-            offers__status=OfferStatus.ACCEPTED, offers__order__status=OrderStatus.ACCEPTED
+    movable = list(
+        Order.objects.filter(
+            status=OrderStatus.ACCEPTED,
+            slot_start__isnull=True,
+            workers_needed=1,
+            offers__status=OfferStatus.ACCEPTED,
+            offers__planned=False,
         )
         .distinct()
-        .select_related("provider__organization__building", "provider__organization__area")
-        .prefetch_related("worker_skills__skill")
+        .select_related("service_type", "area")
+        .order_by("placed_at", "pk")
     )
-    if len(holders) < 2:
+    if not movable:
         return 0
-    first = Order.objects.filter(offers__worker__in=holders, status=OrderStatus.ACCEPTED).first()
-    if first is None:
+    tokens: dict[int, set[str]] = defaultdict(set)  # worker → movable orders they may take
+    workers: dict[int, Worker] = {}
+    qualified: dict[tuple[int, int], list[Worker]] = {}
+    for order in movable:
+        key = (order.service_type_id, order.area_id)
+        if key not in qualified:
+            qualified[key] = list(
+                qualified_workers(service_type=order.service_type, at=now, area=order.area)
+            )
+        for person in qualified[key]:
+            workers.setdefault(person.pk, person)
+            tokens[person.pk].add(f"order:{order.pk}")
+    holders = Worker.objects.filter(
+        offers__order__in=movable, offers__status=OfferStatus.ACCEPTED
+    ).exclude(pk__in=list(workers))
+    for person in holders.select_related("provider__organization__building", "user"):
+        workers.setdefault(person.pk, person)
+    if len(workers) < 2:
         return 0
-    states = worker_states(holders, at=now, fallback=Point(first.lat, first.lng))
+    movable_ids = {str(o.pk) for o in movable}
+    first = movable[0]
+    states = worker_states(list(workers.values()), at=now, fallback=Point(first.lat, first.lng))
+    for state in states:
+        # Only the qualified may take a movable job; every other held job stays put.
+        own = f"worker:{state.id}"
+        state.skills = state.skills | tokens[int(state.id)] | {own}
+        state.plan = [
+            dataclasses.replace(
+                job,
+                skills=job.skills | {f"order:{job.id}" if job.id in movable_ids else own},
+            )
+            for job in state.plan
+        ]
     plans = reoptimise(states, _epoch(now), travel_model())
+    by_id = {s.id: s for s in states}
+    jobs = {job.id: job for s in states for job in s.plan}
     moved = 0
     for worker_id, job_ids in plans.items():
-        for index, job_id in enumerate(job_ids):
-            moved += _move(int(job_id), to_worker=int(worker_id), sequence=index, now=now)
+        state = by_id[worker_id]
+        plan = [jobs[j] for j in job_ids]
+        etas = _resequence(state, plan, {}, _epoch(now))
+        for job_id in job_ids:
+            moved += _move(int(job_id), to_worker=int(worker_id), eta=etas[job_id], now=now)
     return moved
 
 
-def _move(order_id: int, *, to_worker: int, sequence: int, now: dt.datetime) -> int:
+def _move(order_id: int, *, to_worker: int, eta: float, now: dt.datetime) -> int:
+    """Give ``order_id`` to ``to_worker`` expected at ``eta`` (epoch s); 1 if it changed hands."""
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.status != OrderStatus.ACCEPTED:
             return 0
         offers = list(order.offers.filter(status=OfferStatus.ACCEPTED).select_related("worker"))
         if any(o.worker_id == to_worker for o in offers):
-            Offer.objects.filter(order=order, worker_id=to_worker).filter(
-                status=OfferStatus.ACCEPTED
-            ).update(sequence=float(sequence))
+            Offer.objects.filter(
+                order=order, worker_id=to_worker, status=OfferStatus.ACCEPTED
+            ).update(sequence=eta, eta=_moment(eta))
             return 0
-        if len(offers) != 1 or order.workers_needed != 1:
-            return 0  # crews are not split by re-optimisation
+        if len(offers) != 1 or order.workers_needed != 1 or order.slot_start is not None:
+            return 0  # crews and bookings are not moved by re-optimisation
         target = Worker.objects.select_for_update(skip_locked=True).filter(pk=to_worker).first()
         if (
             target is None
@@ -593,7 +732,8 @@ def _move(order_id: int, *, to_worker: int, sequence: int, now: dt.datetime) -> 
             worker=target,
             offered_at=now,
             expires_at=now + dt.timedelta(seconds=offer_seconds()),
-            sequence=float(sequence),
+            eta=_moment(eta),
+            sequence=eta,
         )
         event_write(
             order=order,
@@ -601,6 +741,7 @@ def _move(order_id: int, *, to_worker: int, sequence: int, now: dt.datetime) -> 
             at=now,
             worker=target,
             from_status=OrderStatus.ASSIGNED,
+            data={"eta": offer.eta.isoformat() if offer.eta else None},
         )
         _notify_offer([offer])
     return 1
