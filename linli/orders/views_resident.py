@@ -1,0 +1,548 @@
+"""Resident ordering pages at ``/me/``: services, quote and confirm, my orders, status.
+
+Who: only resident accounts (log-in by phone and one-time code). Anonymous visitors go
+to the log-in page; staff users, who have no resident account, go to the staff order
+pages. A resident sees and orders for the people :func:`residents_actable_by` returns —
+themself and family who consented — which is exactly whom
+:func:`linli.orders.ordering.order_channel` accepts for a resident account; any other
+order is a 404, so its existence never leaks.
+
+Age-friendly (MIIT 2021): elder mode shares the accounts pages' cookie and stylesheet;
+one main action per screen; no pop-ups and no time limits (a confirmation is its own
+page); states carry an icon and words, never colour alone. The status page polls a
+fragment every 10 s with htmx when JavaScript runs; a plain 刷新 link does the same
+without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from linli.accounts.models import ResidentAccount
+from linli.accounts.selectors import account_of, residents_actable_by
+from linli.cases.views_public import is_elder
+from linli.eligibility.engine import EligibilityError
+from linli.eligibility.money import yuan
+from linli.orders.dispatching import dispatch, eta_minutes
+from linli.orders.forms_resident import (
+    NOW,
+    SLOT,
+    CancelForm,
+    OrderForm,
+    RateForm,
+    slot_days,
+    slot_times,
+)
+from linli.orders.models import (
+    FINAL_STATUSES,
+    Offer,
+    OfferStatus,
+    Order,
+    OrderStatus,
+    ServiceMode,
+    ServiceType,
+)
+from linli.orders.ordering import cancel_check, order_cancel, order_place, order_quote, order_rate
+from linli.orders.selectors import active_service_types
+from linli.orders.services import ServiceQuote
+from linli.people.models import FamilyLink, Resident, Sex
+
+log = logging.getLogger(__name__)
+
+#: Where staff users are sent (the staff order pages, ``linli/orders/urls_staff.py``).
+STAFF_PAGES = "/orders/"
+#: Session key: the person last chosen on the services page (a primary key).
+FOR_SESSION_KEY = "resident_orders_for"
+#: Session key: confirm tokens already used → order pk (a double tap places one order).
+TOKENS_SESSION_KEY = "resident_orders_tokens"
+TOKENS_KEPT = 20
+#: Seconds between status refreshes on the order page (htmx polling).
+POLL_SECONDS = 10
+NO_CONSENT = "您没有为该居民下单的授权（需要对方同意的家属关联）"
+
+#: An emoji per service code (decoration only: the name is always written beside it).
+ICONS = {
+    "meal_assist": "🍱",
+    "bath_assist": "🛁",
+    "consultation": "🩺",
+    "medicine_delivery": "💊",
+    "housekeeping": "🧹",
+    "repair": "🔧",
+    "haircut": "💇",
+    "knife_sharpening": "🔪",
+}
+#: The order's main line of states, with an icon each (never colour alone).
+STEPS = [
+    (OrderStatus.PLACED, "📝"),
+    (OrderStatus.ASSIGNED, "📨"),
+    (OrderStatus.ACCEPTED, "🤝"),
+    (OrderStatus.EN_ROUTE, "🚶"),
+    (OrderStatus.ARRIVED, "🏠"),
+    (OrderStatus.IN_SERVICE, "🧑‍⚕️"),
+    (OrderStatus.COMPLETED, "✅"),
+]
+STAMPS = {
+    OrderStatus.PLACED: "placed_at",
+    OrderStatus.ASSIGNED: "assigned_at",
+    OrderStatus.ACCEPTED: "accepted_at",
+    OrderStatus.EN_ROUTE: "en_route_at",
+    OrderStatus.ARRIVED: "arrived_at",
+    OrderStatus.IN_SERVICE: "started_at",
+    OrderStatus.COMPLETED: "completed_at",
+}
+#: How the family member calls the person they act for, from ``FamilyLink.relation``
+#: (what the family member is to the resident) and the resident's sex.
+INVERSE_RELATION = {
+    "女儿": ("母亲", "父亲"),
+    "儿子": ("母亲", "父亲"),
+    "儿媳": ("婆婆", "公公"),
+    "女婿": ("岳母", "岳父"),
+    "孙女": ("奶奶", "爷爷"),
+    "孙子": ("奶奶", "爷爷"),
+    "外孙女": ("外婆", "外公"),
+    "外孙": ("外婆", "外公"),
+    "妻子": ("丈夫", "丈夫"),
+    "丈夫": ("妻子", "妻子"),
+}
+
+View = Callable[..., HttpResponse]
+
+
+def resident_page(view: View) -> View:
+    """Only resident accounts: anonymous → log-in page, staff → the staff order pages.
+
+    The wrapped view receives the :class:`ResidentAccount` as its second argument.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
+        account = account_of(request.user)
+        if account is None:
+            return redirect(STAFF_PAGES)
+        return view(request, account, *args, **kwargs)
+
+    return wrapped
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    extra = {"elder": is_elder(request), "here": request.get_full_path()}
+    return render(request, template, {**context, **extra}, status=status)
+
+
+# --- for whom ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the user may order for, with the label the pages show."""
+
+    resident: Resident
+    label: str
+    is_self: bool
+
+
+def people_for(account: ResidentAccount) -> list[Person]:
+    """The account's own resident first (本人), then consenting family by name."""
+    me = account.resident
+    others = [r for r in residents_actable_by(account.user) if r.pk != me.pk]
+    relations = dict(
+        FamilyLink.objects.filter(relative=me, resident__in=others).values_list(
+            "resident_id", "relation"
+        )
+    )
+    people = [Person(me, f"本人（{me.name}）", True)]
+    for other in others:
+        pair = INVERSE_RELATION.get(relations.get(other.pk, ""))
+        called = (pair[0] if other.sex == Sex.FEMALE else pair[1]) if pair else "家人"
+        people.append(Person(other, f"{other.name}（{called}）", False))
+    return people
+
+
+def _chosen(request: HttpRequest, people: list[Person], raw: str | None) -> Person | None:
+    """The person picked by ``raw`` (a primary key); ``None`` when not one of ``people``.
+
+    Without ``raw``, the person chosen last time in this session, else the user.
+    """
+    if raw is None:
+        remembered = request.session.get(FOR_SESSION_KEY)
+        return next((p for p in people if p.resident.pk == remembered), people[0])
+    if not raw.isdigit():
+        return None
+    return next((p for p in people if p.resident.pk == int(raw)), None)
+
+
+def _no_consent(request: HttpRequest) -> HttpResponse:
+    # The same answer whether or not the number names a real resident: nothing leaks.
+    return _page(request, "orders/resident/refused.html", {"message": NO_CONSENT}, status=403)
+
+
+# --- services and the quote -------------------------------------------------------------
+
+
+def _quote(service: ServiceType, resident: Resident, form: OrderForm | None) -> ServiceQuote:
+    """The quote for the slot the form holds (its day decides age tiers), else for today."""
+    slot = None
+    if form is not None and form.is_bound and form.is_valid():
+        slot = form.slot_start()
+    return order_quote(service_type=service, resident=resident, slot_start=slot)
+
+
+@require_GET
+@resident_page
+def services(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
+    """``/me/services/``: one big tile per active service, priced for the chosen person."""
+    people = people_for(account)
+    person = _chosen(request, people, request.GET.get("for"))
+    if person is None:
+        return _no_consent(request)
+    request.session[FOR_SESSION_KEY] = person.resident.pk
+    tiles = []
+    for service in active_service_types():
+        try:
+            price = order_quote(service_type=service, resident=person.resident).price_text
+        except (ValidationError, EligibilityError):
+            log.exception("quote of %s failed", service.code)
+            price = "价格请咨询社区"
+        tiles.append({"service": service, "icon": ICONS.get(service.code, "🤝"), "price": price})
+    context = {"people": people, "person": person, "tiles": tiles, "nav": "services"}
+    return _page(request, "orders/resident/services.html", context)
+
+
+def _service(code: str) -> ServiceType:
+    return get_object_or_404(ServiceType, code=code, active=True)
+
+
+def _order_context(
+    request: HttpRequest,
+    *,
+    service: ServiceType,
+    person: Person,
+    people: list[Person],
+    form: OrderForm,
+    errors: list[str],
+) -> dict[str, Any]:
+    try:
+        quote: ServiceQuote | None = _quote(service, person.resident, form)
+    except (ValidationError, EligibilityError) as error:
+        errors = [*errors, _message(error)]
+        quote = None
+    home = person.resident.household if person.resident.household_id else None
+    chosen = _chosen_values(form)
+    if quote is not None:
+        # The confirm tap agrees to the price on this screen (after a refusal too: e.g.
+        # the slot moved to a day with another tier; the refused tap changed nothing).
+        chosen["expected_price_fen"] = str(quote.price_fen)
+    return {
+        "service": service,
+        "icon": ICONS.get(service.code, "🤝"),
+        "person": person,
+        "several": len(people) > 1,
+        "quote": quote,
+        "form": form,
+        "errors": errors,
+        "home": home,
+        "days": slot_days(timezone.localdate()),
+        "times": slot_times(),
+        "chosen": chosen,
+        "NOW": NOW,
+        "SLOT": SLOT,
+        "immediate_only": service.mode == ServiceMode.ON_DEMAND,
+        "nav": "services",
+    }
+
+
+def _chosen_values(form: OrderForm) -> dict[str, str]:
+    """The raw values the form carries, so a refused form shows what was chosen."""
+    if form.is_bound:
+        raw = {name: str(form.data.get(name, "")) for name in form.fields}
+    else:
+        raw = {name: str(form.initial.get(name, "")) for name in form.fields}
+    if not raw.get("when"):
+        raw["when"] = form.when_choices()[0][0]
+    if not raw.get("variant") and form.variant_codes:
+        raw["variant"] = form.variant_codes[0]
+    if not raw.get("slot_date"):
+        raw["slot_date"] = slot_days(timezone.localdate())[0][0]
+    return raw
+
+
+def _message(error: ValidationError | EligibilityError) -> str:
+    if isinstance(error, ValidationError):
+        return "；".join(str(m) for m in error.messages)
+    return str(error)
+
+
+@require_http_methods(["GET", "POST"])
+@resident_page
+def service_order(request: HttpRequest, account: ResidentAccount, code: str) -> HttpResponse:
+    """``/me/services/<code>/``: the quote, when, variant, address, note; 确认下单.
+
+    POST places the order (:func:`order_place` with the price shown) and dispatches it;
+    a refusal re-shows the form with the values kept and the reason on top.
+    """
+    service = _service(code)
+    people = people_for(account)
+    raw_for = request.POST.get("resident") if request.method == "POST" else request.GET.get("for")
+    person = _chosen(request, people, raw_for)
+    if person is None:
+        return _no_consent(request)
+    if request.method == "GET":
+        form = OrderForm(service_type=service, initial={"token": uuid.uuid4().hex})
+        context = _order_context(
+            request, service=service, person=person, people=people, form=form, errors=[]
+        )
+        return _page(request, "orders/resident/order.html", context)
+    form = OrderForm(request.POST, service_type=service)
+    done = _token_order(request, str(request.POST.get("token", "")))
+    if done is not None:
+        return redirect("resident_orders:order", pk=done)
+    errors: list[str] = []
+    order = None
+    if form.is_valid():
+        try:
+            order = order_place(
+                service_type=service,
+                resident=person.resident,
+                placed_by=request.user,
+                variant=form.cleaned_data.get("variant") or "",
+                slot_start=form.slot_start(),
+                workers_needed=form.workers_needed(),
+                note=form.cleaned_data.get("note") or "",
+                expected_price_fen=form.cleaned_data["expected_price_fen"],
+            )
+        except (ValidationError, EligibilityError) as error:
+            errors.append(_message(error))
+    else:
+        errors.extend(str(e) for field in form.errors.values() for e in field)
+    if order is None:
+        context = _order_context(
+            request, service=service, person=person, people=people, form=form, errors=errors
+        )
+        return _page(request, "orders/resident/order.html", context, status=400)
+    _token_remember(request, form.cleaned_data["token"], order.pk)
+    _dispatch_now(order)
+    return redirect("resident_orders:order", pk=order.pk)
+
+
+def _dispatch_now(order: Order) -> None:
+    """Offer the new order to a worker at once; on failure the minute sweep retries."""
+    try:
+        dispatch(order)
+    except Exception:
+        log.exception("dispatch of order %s failed; the sweep will retry", order.pk)
+
+
+def _token_order(request: HttpRequest, token: str) -> int | None:
+    tokens: dict[str, int] = request.session.get(TOKENS_SESSION_KEY, {})
+    return tokens.get(token) if token else None
+
+
+def _token_remember(request: HttpRequest, token: str, order_pk: int) -> None:
+    tokens: dict[str, int] = dict(request.session.get(TOKENS_SESSION_KEY, {}))
+    tokens[token] = order_pk
+    request.session[TOKENS_SESSION_KEY] = dict(list(tokens.items())[-TOKENS_KEPT:])
+
+
+# --- my orders --------------------------------------------------------------------------
+
+
+def visible_orders(account: ResidentAccount) -> QuerySet[Order]:
+    """Orders for the account's resident and the family who consented, newest first."""
+    return Order.objects.filter(resident__in=residents_actable_by(account.user)).select_related(
+        "service_type", "resident", "complaint_case"
+    )
+
+
+def _order(account: ResidentAccount, pk: int) -> Order:
+    """The order if the account may see it, else 404 (no hint that it exists)."""
+    try:
+        return visible_orders(account).get(pk=pk)
+    except Order.DoesNotExist:
+        raise Http404("没有找到这个订单") from None
+
+
+@require_GET
+@resident_page
+def orders(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
+    """``/me/orders/``: my orders and those of the family I act for."""
+    rows = [
+        {
+            "order": o,
+            "icon": _status_icon(o.status),
+            "for_self": o.resident_id == account.resident_id,
+        }
+        for o in visible_orders(account)[:100]
+    ]
+    return _page(request, "orders/resident/orders.html", {"rows": rows, "nav": "orders"})
+
+
+def _status_icon(status: str) -> str:
+    icons: dict[str, str] = {**dict(STEPS), "cancelled": "✖", "unfulfilled": "⚠"}
+    return icons.get(status, "•")
+
+
+def steps(order: Order) -> list[dict[str, Any]]:
+    """The main line of states: each ``{label, icon, state: done|current|todo, at}``.
+
+    A cancelled or unfulfilled order shows the steps it reached as done and nothing
+    current; the page then says what happened in words.
+    """
+    order_of = [s for s, _ in STEPS]
+    reached = order_of.index(OrderStatus(order.status)) if order.status in order_of else -1
+    if reached < 0:  # cancelled/unfulfilled: the last step with a timestamp
+        stamped = [i for i, s in enumerate(order_of) if getattr(order, STAMPS[s])]
+        reached = max(stamped, default=0)
+    rows = []
+    for i, (status, icon) in enumerate(STEPS):
+        if i < reached or (i == reached and order.status == OrderStatus.COMPLETED):
+            state = "done"
+        elif i == reached and order.status not in FINAL_STATUSES:
+            state = "current"
+        elif i == reached:
+            state = "done"
+        else:
+            state = "todo"
+        at = getattr(order, STAMPS[status])
+        rows.append({"label": status.label, "icon": icon, "state": state, "at": at})
+    return rows
+
+
+def carers(order: Order) -> list[dict[str, Any]]:
+    """Workers asked (pending) or holding (accepted) the order, with ETA in minutes."""
+    now = timezone.now()
+    offers = (
+        Offer.objects.filter(order=order, status__in=[OfferStatus.PENDING, OfferStatus.ACCEPTED])
+        .select_related("worker")
+        .order_by("offered_at", "pk")
+    )
+    return [
+        {
+            "name": offer.worker.name,
+            "accepted": offer.status == OfferStatus.ACCEPTED,
+            "eta_minutes": eta_minutes(offer, now=now),
+        }
+        for offer in offers
+    ]
+
+
+def _live_context(order: Order) -> dict[str, Any]:
+    open_ = order.status not in FINAL_STATUSES
+    return {
+        "nav": "orders",
+        "order": order,
+        "steps": steps(order),
+        "carers": carers(order) if open_ else [],
+        "polling": open_,
+        "poll_seconds": POLL_SECONDS,
+        "on_the_way": order.status
+        in (OrderStatus.ASSIGNED, OrderStatus.ACCEPTED, OrderStatus.EN_ROUTE),
+    }
+
+
+def _may_cancel(order: Order) -> str | None:
+    """``None`` if the resident may cancel now, else the reason they may not."""
+    try:
+        cancel_check(order=order, by_staff=False, now=timezone.now())
+    except ValidationError as error:
+        return _message(error)
+    return None
+
+
+def _detail(
+    request: HttpRequest,
+    order: Order,
+    *,
+    rate_form: RateForm | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        **_live_context(order),
+        "cancel_refused": _may_cancel(order),
+        "price_text": yuan(order.price_fen),
+        "rate_form": rate_form or RateForm(),
+        "may_rate": order.status == OrderStatus.COMPLETED and order.rating is None,
+        "errors": errors or [],
+        "just_rated": request.GET.get("rated") == "1",
+        "just_cancelled": request.GET.get("cancelled") == "1",
+    }
+    return _page(request, "orders/resident/order_detail.html", context, status=status)
+
+
+@require_GET
+@resident_page
+def order_detail(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpResponse:
+    """``/me/orders/<pk>/``: steps, caregiver and ETA, cancel, rating."""
+    return _detail(request, _order(account, pk))
+
+
+@require_GET
+@resident_page
+def order_live(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpResponse:
+    """The status fragment htmx polls; a changed state reloads the whole page (so the
+    cancel button and the rating form appear or go as the state now allows)."""
+    order = _order(account, pk)
+    response = _page(request, "orders/resident/_live.html", _live_context(order))
+    if request.GET.get("seen") not in (None, order.status):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@resident_page
+def order_cancel_page(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpResponse:
+    """``/me/orders/<pk>/cancel/``: a confirmation page (never a pop-up), then cancel."""
+    order = _order(account, pk)
+    form = CancelForm(request.POST or None)
+    refused = _may_cancel(order)
+    if request.method == "POST" and refused is None and form.is_valid():
+        try:
+            order_cancel(order=order, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            refused = _message(error)
+        else:
+            return redirect(reverse("resident_orders:order", args=[order.pk]) + "?cancelled=1")
+    errors = [refused] if refused else [str(e) for f in form.errors.values() for e in f]
+    status = 409 if refused and request.method == "POST" else (400 if errors else 200)
+    context = {"order": order, "form": form, "refused": refused, "errors": errors}
+    return _page(request, "orders/resident/cancel.html", context, status=status)
+
+
+@require_POST
+@resident_page
+def order_rate_page(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpResponse:
+    """Rate a completed order; a complaint files a case whose number the page then shows."""
+    order = _order(account, pk)
+    form = RateForm(request.POST)
+    if not form.is_valid():
+        errors = [str(e) for f in form.errors.values() for e in f]
+        return _detail(request, order, rate_form=form, errors=errors, status=400)
+    try:
+        order_rate(
+            order=order,
+            actor=request.user,
+            stars=form.cleaned_data["stars"],
+            comment=form.cleaned_data["comment"],
+            complain=form.cleaned_data["complain"],
+        )
+    except ValidationError as error:
+        return _detail(request, order, rate_form=form, errors=[_message(error)], status=409)
+    return redirect(reverse("resident_orders:order", args=[order.pk]) + "?rated=1")
