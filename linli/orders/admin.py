@@ -9,6 +9,10 @@ organisation's area, :func:`linli.people.scoping.scope`; a superuser may do ever
   social_enterprise_staff V.
 * Worker (with skills and certificates inline), Shift: street/community admins VACD;
   provider_staff, social_enterprise_staff VAC; dispatcher V.
+* Order (offers and events inline), scoped by the order's area: street/community admins
+  and dispatchers V — read-only for everyone, superusers included, since every change
+  goes through a service that writes the event trail (the staff pages ``/orders/``).
+  The stored quote (its reasons may name 低保、残疾) only with ``can_view_sensitive``.
 
 Phones are masked as everywhere in the back office. Shifts are checked for overlap and
 certified skills for a certificate number and expiry with the same rules as
@@ -39,11 +43,21 @@ from linli.common.admin_base import (
     role_table,
     user_may,
 )
-from linli.orders.models import ProviderProfile, ServiceType, Shift, Skill, Worker, WorkerSkill
+from linli.orders.models import (
+    Offer,
+    Order,
+    OrderEvent,
+    ProviderProfile,
+    ServiceType,
+    Shift,
+    Skill,
+    Worker,
+    WorkerSkill,
+)
 from linli.orders.services import provider_check, shift_conflicts, worker_skill_check
 from linli.orgs.models import Organization
 from linli.people.models import Role
-from linli.people.scoping import scope
+from linli.people.scoping import can_view_sensitive, scope
 from linli.places.models import Area
 
 PROVIDER_ROLES = {Role.PROVIDER_STAFF, Role.SOCIAL_ENTERPRISE_STAFF}
@@ -98,6 +112,8 @@ class ServiceTypeForm(forms.ModelForm):  # type: ignore[type-arg]
             "mode",
             "list_price_fen",
             "scheme",
+            "pickup_kind",
+            "pickup_ready_s",
             "active",
         ]
 
@@ -125,9 +141,10 @@ class ServiceTypeAdmin(CatalogAdmin):
         "default_duration_s",
         "list_price_fen",
         "scheme",
+        "pickup_kind",
         "active",
     ]
-    list_filter = ["mode", "active"]
+    list_filter = ["mode", "pickup_kind", "active"]
     search_fields = ["code", "name"]
     filter_horizontal = ["skills"]
 
@@ -238,3 +255,98 @@ class ShiftAdmin(ScopedAdmin):
     list_select_related = ["worker"]
     search_fields = ["worker__name"]
     date_hierarchy = "date"
+
+
+# --- orders (read-only) ---------------------------------------------------------------------
+
+ORDER_PERMISSIONS = role_table(({*ADMIN_ROLES, Role.DISPATCHER}, VIEW))
+
+
+class ReadOnlyInline(ScopedInline):
+    """Inline rows shown, never edited: they are written by services only."""
+
+    can_delete = False
+    max_num = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OfferInline(ReadOnlyInline):
+    model = Offer
+    fields = ["worker", "status", "offered_at", "expires_at", "responded_at", "eta", "planned"]
+    readonly_fields = [
+        "worker",
+        "status",
+        "offered_at",
+        "expires_at",
+        "responded_at",
+        "eta",
+        "planned",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Offer]:
+        return super().get_queryset(request).select_related("worker")
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ["at", "action", "from_status", "to_status", "actor", "worker", "note"]
+    readonly_fields = ["at", "action", "from_status", "to_status", "actor", "worker", "note"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderEvent]:
+        return super().get_queryset(request).select_related("actor", "worker")
+
+
+@admin.register(Order)
+class OrderAdmin(ScopedAdmin):
+    """Orders of the user's areas: list with filters, search by number, read-only pages."""
+
+    area_field = "area"
+    role_permissions = ORDER_PERMISSIONS
+    inlines = [OfferInline, OrderEventInline]
+    list_display = [
+        "number",
+        "service_type",
+        "resident",
+        "status",
+        "channel",
+        "placed_at",
+        "arrival_minutes",
+        "area",
+    ]
+    list_filter = ["status", "channel", "service_type", *area_filters("area")]
+    list_select_related = ["service_type", "resident", "area"]
+    search_fields = ["number"]
+    search_help_text = "按订单号搜索（如 FW20261129-0001，可输入一部分）"
+    date_hierarchy = "placed_at"
+    ordering = ["-placed_at", "-pk"]
+
+    @admin.display(description="下单→到达（分钟）")
+    def arrival_minutes(self, obj: Order) -> str:
+        seconds = obj.arrival_seconds
+        return "-" if seconds is None else f"{seconds / 60:.0f}"
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = [f for f in super().get_fields(request, obj) if f != "quote"]
+        if can_view_sensitive(request.user):
+            fields.append("quote")
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [f.name for f in Order._meta.concrete_fields if f.name != "id"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
