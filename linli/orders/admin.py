@@ -117,6 +117,14 @@ class ServiceTypeForm(forms.ModelForm):  # type: ignore[type-arg]
             "active",
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "pickup_ready_s" in self.fields:
+            self.fields["pickup_ready_s"].required = False  # empty = ready at once (0 s)
+
+    def clean_pickup_ready_s(self) -> int:
+        return int(self.cleaned_data.get("pickup_ready_s") or 0)
+
     def clean_variants(self) -> list[dict[str, str]]:
         variants = self.cleaned_data.get("variants") or []
         ok = isinstance(variants, list) and all(
@@ -324,7 +332,7 @@ class OrderAdmin(ScopedAdmin):
     list_filter = ["status", "channel", "service_type", *area_filters("area")]
     list_select_related = ["service_type", "resident", "area"]
     search_fields = ["number"]
-    search_help_text = "按订单号搜索（如 FW20261129-0001，可输入一部分）"
+    search_help_text = "按订单号搜索（FW + 下单日期 + 序号，可输入一部分）"
     date_hierarchy = "placed_at"
     ordering = ["-placed_at", "-pk"]
 
