@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from linli.places.demo import builder, staff
+from linli.places.demo import builder, services, staff
 from linli.places.demo.builder import DemoError
 from linli.places.demo.names import NameMaker
 from linli.places.demo.orgs import OrgMaker
@@ -90,5 +90,6 @@ def build_demo(
             f"{writer.counts.residents} 人"
         )
     counts.update(vars(writer.counts))
+    counts.update(services.build_services(builds, users, stream("services")))
     step("完成。")
     return counts
