@@ -487,7 +487,9 @@ def _detail(
         "events": [
             {
                 "event": e,
-                "moved_to": _status_label(e.to_status) if e.from_status != e.to_status else "",
+                "moved_to": _status_label(e.to_status)
+                if e.from_status != e.to_status and (e.from_status or e.action == OrderAction.PLACE)
+                else "",
             }
             for e in order_events(order)
         ],
@@ -563,4 +565,8 @@ def order_redispatch_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _again(order: Order) -> str:
     if order.status == OrderStatus.ASSIGNED:
         return f"订单 {order.number} 已重新派出，等待服务人员接单"
+    if order.status == OrderStatus.UNFULFILLED:
+        return f"订单 {order.number} 仍然无人可接：请电话联系服务商人工安排"
+    if order.slot_start is not None:
+        return f"订单 {order.number} 是预约订单，系统将在预约前自动派单"
     return f"订单 {order.number} 暂无空闲服务人员，系统每分钟自动重试"
