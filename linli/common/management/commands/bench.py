@@ -1,15 +1,18 @@
 """``linli bench NAME``: run ``benchmarks/NAME.py`` and record its figures.
 
 A benchmark module defines ``run(*, stdout) -> dict`` returning flat figures (numbers or
-strings). The module is loaded by file path from ``settings.BASE_DIR / "benchmarks"``
-because names such as ``import`` are Python keywords. The figures are printed as a short
-table and written to ``settings.VAR_DIR / "bench" / "NAME.json"`` with the time and host.
+strings); one that also takes ``scenario`` and ``seed`` keyword arguments receives the
+``--scenario FILE.json`` and ``--seed N`` options (others refuse them). The module is
+loaded by file path from ``settings.BASE_DIR / "benchmarks"`` because names such as
+``import`` are Python keywords. The figures are printed as a short table and written to
+``settings.VAR_DIR / "bench" / "NAME.json"`` with the time and host.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import inspect
 import json
 import platform
 import re
@@ -27,6 +30,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="基准名称，如 import（对应 benchmarks/import.py）")
+        parser.add_argument("--scenario", help="场景文件（JSON），逐字段覆盖默认场景")
+        parser.add_argument("--seed", type=int, help="随机种子，相同种子结果可复现")
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"]
@@ -42,7 +47,12 @@ class Command(BaseCommand):
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        figures: dict[str, Any] = module.run(stdout=self.stdout)
+        extra = {k: options[k] for k in ("scenario", "seed") if options.get(k) is not None}
+        accepted = inspect.signature(module.run).parameters
+        refused = [f"--{k}" for k in extra if k not in accepted]
+        if refused:
+            self._fail(f"基准 {name} 不支持选项：{'、'.join(refused)}")
+        figures: dict[str, Any] = module.run(stdout=self.stdout, **extra)
         self._print(name, figures)
         out_dir = Path(settings.VAR_DIR) / "bench"
         out_dir.mkdir(parents=True, exist_ok=True)
