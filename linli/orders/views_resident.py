@@ -74,12 +74,13 @@ TOKENS_KEPT = 20
 POLL_SECONDS = 10
 NO_CONSENT = "您没有为该居民下单的授权（需要对方同意的家属关联）"
 
-#: An emoji per service code (decoration only: the name is always written beside it).
+#: An emoji per service code (decoration only: the name is always written beside it);
+#: tiles follow this order (the most asked-for first), other services after, by name.
 ICONS = {
     "meal_assist": "🍱",
     "bath_assist": "🛁",
-    "consultation": "🩺",
     "medicine_delivery": "💊",
+    "consultation": "🩺",
     "housekeeping": "🧹",
     "repair": "🔧",
     "haircut": "💇",
@@ -92,7 +93,7 @@ STEPS = [
     (OrderStatus.ACCEPTED, "🤝"),
     (OrderStatus.EN_ROUTE, "🚶"),
     (OrderStatus.ARRIVED, "🏠"),
-    (OrderStatus.IN_SERVICE, "🧑‍⚕️"),
+    (OrderStatus.IN_SERVICE, "⏳"),
     (OrderStatus.COMPLETED, "✅"),
 ]
 STAMPS = {
@@ -215,7 +216,7 @@ def services(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
         return _no_consent(request)
     request.session[FOR_SESSION_KEY] = person.resident.pk
     tiles = []
-    for service in active_service_types():
+    for service in sorted(active_service_types(), key=_tile_order):
         try:
             price = order_quote(service_type=service, resident=person.resident).price_text
         except (ValidationError, EligibilityError):
@@ -224,6 +225,11 @@ def services(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
         tiles.append({"service": service, "icon": ICONS.get(service.code, "🤝"), "price": price})
     context = {"people": people, "person": person, "tiles": tiles, "nav": "services"}
     return _page(request, "orders/resident/services.html", context)
+
+
+def _tile_order(service: ServiceType) -> tuple[int, str]:
+    codes = list(ICONS)
+    return (codes.index(service.code) if service.code in codes else len(codes), service.name)
 
 
 def _service(code: str) -> ServiceType:
@@ -367,7 +373,7 @@ def _token_remember(request: HttpRequest, token: str, order_pk: int) -> None:
 def visible_orders(account: ResidentAccount) -> QuerySet[Order]:
     """Orders for the account's resident and the family who consented, newest first."""
     return Order.objects.filter(resident__in=residents_actable_by(account.user)).select_related(
-        "service_type", "resident", "complaint_case"
+        "service_type", "resident", "complaint_case", "household__building"
     )
 
 

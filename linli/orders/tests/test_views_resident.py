@@ -7,7 +7,9 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from linli.cases.models import Case
@@ -347,7 +349,7 @@ def test_status_page_shows_steps_caregiver_eta_and_arrival(live: Scene, daughter
     assert f'<strong class="carer-name">{carer.name}</strong>（已接单）' in page
     assert re.search(r'class="eta">\d+ 分钟', page)
     current = re.search(r'aria-current="step">(.*?)</li>', page).group(1)
-    assert "在路上" in current and "进行中" in current  # words, not colour alone
+    assert "在路上" in current and "当前" in current  # words, not colour alone
     assert 'hx-trigger="every 10s"' in page and 'id="refresh"' in page
     order = progress(order, live, until=OrderStatus.ARRIVED)
     page = text(daughter.get(f"/me/orders/{order.pk}/"))
@@ -369,7 +371,34 @@ def test_live_fragment_asks_for_a_reload_when_the_state_changed(
 def test_a_final_order_stops_polling(live: Scene, daughter: Client) -> None:
     order = progress(placed(daughter, live), live, until=OrderStatus.COMPLETED)
     page = text(daughter.get(f"/me/orders/{order.pk}/"))
-    assert "hx-get" not in page and "已完成" in page
+    assert "hx-get" not in page and 'id="refresh"' not in page and "已完成" in page
+
+
+def test_an_order_nobody_can_take_says_so_in_words(live: Scene, daughter: Client) -> None:
+    # The carers deliver no meals (no delivery skill): dispatch gives the order up.
+    response = confirm(daughter, live, "meal_assist", variant="delivery")
+    order = Order.objects.get()
+    assert order.status == OrderStatus.UNFULFILLED
+    page = text(daughter.get(response["Location"]))
+    assert "当前状态：<strong>无人接单</strong>" in page
+    assert "社区工作人员会尽快联系您" in page and "hx-get" not in page
+
+
+def queries(client: Client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        page = text(client.get(url))
+    return len(captured.captured_queries), page
+
+
+def test_my_orders_page_reads_a_fixed_number_of_queries(live: Scene, daughter: Client) -> None:
+    for _ in range(2):
+        confirm(daughter, live, "housekeeping")
+    few, _ = queries(daughter, "/me/orders/")
+    for _ in range(4):
+        confirm(daughter, live, "housekeeping")
+    more, page = queries(daughter, "/me/orders/")
+    assert page.count('class="order-card"') == 6
+    assert more == few <= 8
 
 
 # --- cancelling ------------------------------------------------------------------------
