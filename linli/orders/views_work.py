@@ -201,6 +201,17 @@ def plan_offers(worker: Worker, now: dt.datetime) -> list[Offer]:
     return sorted(offers, key=lambda o: (o.order.slot_start or o.eta or now, o.sequence, o.pk))
 
 
+def withdrawn_offers(worker: Worker, now: dt.datetime, *, limit: int = 5) -> list[Offer]:
+    """Orders taken back from the worker today (cancelled, or moved to someone else by
+    re-optimisation), newest first: the page says so, as nothing else tells them."""
+    start, _ = _today_bounds(now)
+    return list(
+        Offer.objects.filter(worker=worker, status=OfferStatus.WITHDRAWN, responded_at__gte=start)
+        .select_related("order__service_type")
+        .order_by("-responded_at", "-pk")[:limit]
+    )
+
+
 def worker_position(worker: Worker, now: dt.datetime) -> tuple[LatLng, str] | None:
     """Where distances are measured from: a fresh phone position, else the provider's
     building; with a label saying which. ``None`` if neither is known."""
@@ -357,6 +368,7 @@ def today(request: HttpRequest, worker: Worker) -> HttpResponse:
         "status_choices": STATUS_CHOICES,
         "held": held_offers(worker),
         "plan": plan_offers(worker, now),
+        "withdrawn": withdrawn_offers(worker, now),
         **offer_view(pending_offer(worker), worker, now),
     }
     return render(request, "orders/work/today.html", context)
@@ -448,7 +460,10 @@ def order_step(request: HttpRequest, worker: Worker, pk: int, step: str) -> Http
     try:
         ordering.held_offer(order, worker)
     except ValidationError as error:
-        return _refuse(request, _message(error), status=403)
+        reason = _message(error)
+        if order.status == OrderStatus.CANCELLED and order.offers.filter(worker=worker).exists():
+            reason = f"订单已取消，无需继续服务。{order.cancel_reason}"
+        return _refuse(request, reason, status=403)
     note = request.POST.get("note", "")
     try:
         if step == "complete":

@@ -32,7 +32,13 @@ from linli.orders.models import (
     Worker,
     WorkerStatus,
 )
-from linli.orders.ordering import order_arrive, order_en_route, order_place, order_start
+from linli.orders.ordering import (
+    order_arrive,
+    order_cancel,
+    order_en_route,
+    order_place,
+    order_start,
+)
 from linli.orders.tests.factories import DAY, local
 from linli.testing.factories import staff_user
 
@@ -291,6 +297,21 @@ def test_a_carer_who_does_not_hold_the_order_gets_404_and_cannot_move_it(  # typ
     order.refresh_from_db()
     assert order.status == OrderStatus.ACCEPTED
     assert OrderEvent.objects.filter(order=order).count() == events
+
+
+def test_an_order_cancelled_under_the_carer_is_shown_and_cannot_be_moved(scene, held) -> None:  # type: ignore[no-untyped-def]
+    order, carer = held
+    order_en_route(order=order, worker=carer, now=scene.now)
+    staff = staff_user(scene.areas["community"])
+    order_cancel(order=order, actor=staff, reason="家属来电：老人已住院", now=scene.now)
+    client = client_for(carer.user)
+    response = client.post(step_url(order, "arrive"))
+    assert response.status_code == 403
+    assert "订单已取消，无需继续服务。家属来电：老人已住院" in page_text(response)
+    html = page_text(client.get(reverse("work:today")))
+    withdrawn = html[html.index('id="withdrawn"') : html.index("我承接的订单")]
+    assert "订单已取消（家属来电：老人已住院）" in withdrawn
+    assert 'id="held"' not in html  # nothing left under way
 
 
 def test_the_pending_offer_does_not_open_the_order_page(scene, offered) -> None:  # type: ignore[no-untyped-def]
