@@ -359,6 +359,9 @@ def dispatch(order: Order, *, now: dt.datetime | None = None) -> Order:
         if order.status not in (OrderStatus.PLACED, OrderStatus.ASSIGNED):
             return order
         if not _due(order, now):
+            if order.status == OrderStatus.ASSIGNED and not _live_offers(order):
+                order.status = OrderStatus.PLACED  # a declined planned visit waits again
+                order.save(update_fields=["status", "updated_at"])
             return order
         live = _live_offers(order)
         missing = order.workers_needed - len(live)
@@ -521,7 +524,7 @@ def offer_accept(*, order: Order, worker: Worker, now: dt.datetime | None = None
                 worker=worker,
                 from_status=before,
             )
-            if worker.status == WorkerStatus.AVAILABLE:
+            if worker.status == WorkerStatus.AVAILABLE and not offer.planned:
                 Worker.objects.filter(pk=worker.pk).update(status=WorkerStatus.BUSY)
     if expired:
         dispatch(order, now=now)
