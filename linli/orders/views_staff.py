@@ -441,6 +441,13 @@ def _order_post(request: HttpRequest, form: StaffOrderForm, context: dict[str, A
     return 302
 
 
+def _predecessor(user: AnyUser, order: Order) -> Order | None:
+    """The unfulfilled order this one re-dispatched (:func:`order_redispatch`), if visible."""
+    data = order.events.filter(action=OrderAction.PLACE).values_list("data", flat=True).first()
+    number = (data or {}).get("redispatch_of")
+    return orders_visible_to(user).filter(number=number).first() if number else None
+
+
 def _expect(request: HttpRequest, form: StaffOrderForm, price_fen: int) -> None:
     """Carry the quoted price in the form's hidden field, to be confirmed next."""
     data = request.POST.copy()
@@ -524,6 +531,7 @@ def _detail(
         "may_cancel": not order.is_final and order.status != OrderStatus.IN_SERVICE,
         "may_redispatch": order.status in REDISPATCHABLE,
         "successors": list(successors),
+        "predecessor": _predecessor(request.user, order),
     }
     return render(request, "orders/staff/detail.html", context, status=status)
 

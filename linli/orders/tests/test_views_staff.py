@@ -403,7 +403,9 @@ def test_redispatch_of_an_unfulfilled_order_places_a_linked_new_one(
     place_event = fresh.events.get(action=OrderAction.PLACE)
     assert place_event.data["redispatch_of"] == lost.number
     page = client.get(reverse("staff_orders:detail", args=[lost.pk])).content.decode()
-    assert fresh.number in page
+    assert reverse("staff_orders:detail", args=[fresh.pk]) in page
+    page = client.get(reverse("staff_orders:detail", args=[fresh.pk])).content.decode()
+    assert 'id="predecessor"' in page and lost.number in page
 
 
 def test_redispatch_of_a_waiting_order_dispatches_it_now(client, scene, assigned) -> None:
