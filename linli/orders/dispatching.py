@@ -172,16 +172,18 @@ def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) ->
 
     Held work: orders the worker has accepted. One under way (en route, arrived, in
     service) makes the worker free at its expected end; accepted ones not started are the
-    plan, in offer sequence. An accepted booking whose slot starts after ``at`` is not in
-    the plan (the policy has no appointment times): it ends the worker's usable shift
-    instead, at the slot start less the walk or ride there from where the worker will be.
-    Three queries plus one per worker without a fresh ping.
+    plan, in offer sequence. An appointment after ``at`` — an accepted booking, or a visit
+    of the day plan (:mod:`linli.orders.dayplan`) accepted or still pending, at its planned
+    start — is not in the plan (the policy has no appointment times): it ends the worker's
+    usable shift instead, at the appointment less the walk or ride there from where the
+    worker will be. Three queries plus one per worker without a fresh ping.
     """
     now = _epoch(at)
     ends = _shift_ends(workers, at)
     held: dict[int, list[Offer]] = defaultdict(list)
     offers = (
-        Offer.objects.filter(worker__in=workers, status=OfferStatus.ACCEPTED)
+        Offer.objects.filter(worker__in=workers)
+        .filter(Q(status=OfferStatus.ACCEPTED) | Q(status=OfferStatus.PENDING, planned=True))
         .exclude(order__status__in=[OrderStatus.COMPLETED, OrderStatus.CANCELLED])
         .select_related("order__service_type")
         .prefetch_related("order__service_type__skills")
@@ -204,14 +206,18 @@ def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) ->
         )
         available = now
         plan: list[Job] = []
-        bookings: list[Order] = []
+        appointments: list[tuple[dt.datetime, Order]] = []
         for offer in held[worker.pk]:
             order = offer.order
+            due = offer.eta if offer.planned and offer.eta else order.slot_start
+            waiting = order.status in (OrderStatus.ASSIGNED, OrderStatus.ACCEPTED)
+            if waiting and due is not None and due > at:
+                appointments.append((due, order))
+                continue
+            if offer.status == OfferStatus.PENDING:
+                continue  # a planned visit due now and still unconfirmed
             if order.status == OrderStatus.ACCEPTED:
-                if order.slot_start is not None and order.slot_start > at:
-                    bookings.append(order)
-                else:
-                    plan.append(order_job(order, crew=1))
+                plan.append(order_job(order, crew=1))
                 continue
             started = order.started_at or order.arrived_at
             if started is not None:
@@ -222,12 +228,11 @@ def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) ->
             available = max(available, finish)
             position = Point(order.lat, order.lng)
         shift_end = ends.get(worker.pk, now)
-        for booking in bookings:
-            assert booking.slot_start is not None
+        for due, booking in appointments:
             there = travel_model().seconds(
                 position, Point(booking.lat, booking.lng), worker.travel_mode
             )
-            shift_end = min(shift_end, _epoch(booking.slot_start) - there)
+            shift_end = min(shift_end, _epoch(due) - there)
         states.append(
             WorkerState(
                 id=str(worker.pk),

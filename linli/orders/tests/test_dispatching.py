@@ -406,3 +406,38 @@ def test_certificate_expiring_removes_the_skill_from_the_state(scene) -> None:  
     spread(scene, 10, 500, 900)
     order = dispatch(place(scene), now=scene.now)
     assert offered_to(order) == scene.carers[1]
+
+
+# --- appointments -----------------------------------------------------------------------
+
+
+def test_an_accepted_booking_soon_keeps_a_carer_from_a_long_job(scene) -> None:  # type: ignore[no-untyped-def]
+    near, far, off = spread(scene, 10, 900, 1000)
+    Worker.objects.filter(pk=off.pk).update(status=WorkerStatus.OFF)
+    booking = place(scene, "housekeeping", slot_start=local(DAY, 10, 30), slot_end=local(DAY, 11))
+    booking = dispatch(booking, now=scene.now)
+    assert offered_to(booking) == near
+    offer_accept(order=booking, worker=near, now=scene.now)
+    # A 45-minute bath next door would make the near carer miss 10:30: the far one gets it
+    order = dispatch(place(scene), now=scene.now)
+    assert offered_to(order) == far
+
+
+def test_a_planned_visit_soon_keeps_a_carer_from_a_long_job(scene) -> None:  # type: ignore[no-untyped-def]
+    from linli.orders.dayplan import plan_day
+
+    booking = place(scene, "housekeeping", slot_start=local(DAY, 10, 40), slot_end=local(DAY, 11))
+    plan_day(date=DAY, now=scene.now, seconds=5, max_iterations=50)
+    [planned] = pending(booking)
+    assert planned.planned and planned.expires_at is None
+    holder = planned.worker
+    others = [c for c in scene.carers if c != holder]
+    ping(holder, metres_north=10, at=scene.now)
+    ping(others[0], metres_north=900, at=scene.now)
+    Worker.objects.filter(pk=others[1].pk).update(status=WorkerStatus.OFF)
+    # The planned carer is free now (a pending planned visit does not block offers) but
+    # is due next door at about 10:40: the 45-minute bath goes to the far carer
+    order = dispatch(place(scene), now=scene.now)
+    assert offered_to(order) == others[0]
+    # and the planned visit is left as it was
+    assert Offer.objects.filter(worker=holder, status=OfferStatus.PENDING).count() == 1
