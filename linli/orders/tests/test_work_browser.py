@@ -15,6 +15,7 @@ linli/orders/tests/test_work_browser.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import time
 from collections.abc import Iterator
@@ -42,10 +43,10 @@ POLL_WAIT_MS = 35_000
 PHONE_AT = {"latitude": 38.4712, "longitude": 106.2311, "accuracy": 15}
 
 
-@pytest.fixture
-def seeded(db: Any) -> None:
+@pytest.fixture(autouse=True)
+def seeded(transactional_db: Any) -> None:
     """The catalogue again (a transactional test before may have flushed it), through
-    the seed migration's own idempotent function."""
+    the seed migration's own idempotent function; autouse, so it runs before ``scene``."""
     importlib.import_module("linli.orders.migrations.0002_seed_catalog").seed(apps, None)
 
 
@@ -182,3 +183,68 @@ def test_carer_gets_an_offer_and_works_it_through_on_a_phone(
     assert order.offers.get(worker=carer).status == OfferStatus.ACCEPTED
     assert_phone_ready(phone, axe_check, "today_done")
     assert failures == []
+
+
+@pytest.fixture
+def plain_phone(browser: Any) -> Iterator[Any]:
+    """A phone with JavaScript off and no location permission."""
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 375, "height": 812},
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+    )
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def offer_now(scene: Scene) -> Any:
+    order = order_place(
+        service_type=scene.service("bath_assist"),
+        resident=scene.mother,
+        placed_by=scene.daughter_user,
+        now=timezone.now(),
+    )
+    return dispatch(order, now=timezone.now())
+
+
+def test_without_javascript_the_deadline_is_text_and_accepting_works(
+    live_server: Any, plain_phone: Any, scene: Scene, on_duty: Worker
+) -> None:
+    order = offer_now(scene)
+    log_in(plain_phone, live_server.url, on_duty.user)
+    plain_phone.goto(f"{live_server.url}/work/")
+    text = plain_phone.locator("#offer-area").inner_text()
+    assert "限时接单：请在 10:01:30 前接单，还剩 90 秒" in text
+    assert plain_phone.locator("#ping-box").is_hidden()  # no script, no location sharing
+    with plain_phone.expect_navigation():
+        plain_phone.get_by_role("button", name="接单").tap()
+    assert plain_phone.url.endswith(f"/work/orders/{order.pk}/")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ACCEPTED
+
+
+def test_the_countdown_runs_out_and_the_offer_area_says_so(
+    live_server: Any, phone: Any, scene: Scene, on_duty: Worker, monkeypatch: Any, settings: Any
+) -> None:
+    """A running server clock (DAY 10:00 + real seconds) and a 4-second limit: the page
+    counts down by itself, refreshes at zero and shows the time is up; no pings are sent
+    while location is not allowed, and the page offers the button that asks."""
+    started = time.monotonic()
+    monkeypatch.setattr(
+        timezone, "now", lambda: scene.now + dt.timedelta(seconds=time.monotonic() - started)
+    )
+    settings.ORDERS_OFFER_SECONDS = 4
+    phone.context.clear_permissions()
+    pings: list[str] = []
+    phone.on("request", lambda r: pings.append(r.url) if r.url.endswith("/work/ping") else None)
+    log_in(phone, live_server.url, on_duty.user)
+    offer_now(scene)
+    phone.goto(f"{live_server.url}/work/")
+    assert phone.get_by_role("button", name="接单").is_visible()
+    phone.locator("#offer-area").filter(has_text="接单时间已过").wait_for(timeout=10_000)
+    assert phone.get_by_role("button", name="接单").count() == 0
+    assert phone.get_by_role("button", name="开启位置共享").is_visible()
+    assert pings == []
