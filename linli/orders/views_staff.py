@@ -60,7 +60,7 @@ from linli.orders.models import (
 from linli.orders.ordering import order_cancel, order_events, order_place, order_quote
 from linli.orders.services import STANDARD_PRICE, ServiceQuote
 from linli.people.models import Resident, Role
-from linli.people.scoping import can_view_sensitive, roles, scope
+from linli.people.scoping import can_view_pii, can_view_sensitive, roles, scope
 from linli.people.services import resident_find_by_id_number
 
 AnyUser = User | AnonymousUser
@@ -379,8 +379,8 @@ def order_new(request: HttpRequest) -> HttpResponse:
         chosen = request.GET.get("resident")
         form = StaffOrderForm(initial={"resident": chosen}, user=request.user)
         if chosen:
-            resident = form.fields["resident"].queryset.filter(pk=chosen).first()  # type: ignore[attr-defined]
-            if resident is None or not str(chosen).isdigit():
+            resident = _resident_of(form, chosen)
+            if resident is None:
                 context["not_found"] = "没有找到这位居民，或其不在您负责的区域内"
                 status = 404
             else:
@@ -389,17 +389,17 @@ def order_new(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/staff/new.html", context, status=status)
 
 
+def _resident_of(form: StaffOrderForm, raw: str | None) -> Resident | None:
+    """The resident with primary key ``raw`` among those the form offers (the user's areas)."""
+    if not raw or not raw.isdigit():
+        return None
+    residents: QuerySet[Resident] = form.fields["resident"].queryset  # type: ignore[attr-defined]
+    return residents.filter(pk=int(raw)).first()
+
+
 def _order_post(request: HttpRequest, form: StaffOrderForm, context: dict[str, Any]) -> int:
     """Quote or place from a bound form; fills ``context``; returns the HTTP status."""
-    resident = (
-        form.fields["resident"]
-        .queryset.filter(  # type: ignore[attr-defined]
-            pk=request.POST.get("resident")
-            if str(request.POST.get("resident", "")).isdigit()
-            else 0
-        )
-        .first()
-    )
+    resident = _resident_of(form, request.POST.get("resident"))
     if resident is not None:
         context["card"] = resident_card(resident)
     if not form.is_valid():
@@ -532,6 +532,7 @@ def _detail(
         "may_redispatch": order.status in REDISPATCHABLE,
         "successors": list(successors),
         "predecessor": _predecessor(request.user, order),
+        "may_reveal": can_view_pii(request.user),
     }
     return render(request, "orders/staff/detail.html", context, status=status)
 

@@ -237,8 +237,9 @@ def test_resident_of_another_area_is_not_found(client, scene, assigned, outsider
     client.force_login(assigned)
     url = reverse("staff_orders:new")
     assert f"resident={outsider.pk}" not in client.get(url, {"q": "外区居民"}).content.decode()
-    response = client.get(url, {"resident": outsider.pk})
-    assert response.status_code == 404 and "不在您负责的区域内" in response.content.decode()
+    for bad in (outsider.pk, "abc", "99999999"):
+        response = client.get(url, {"resident": bad})
+        assert response.status_code == 404 and "不在您负责的区域内" in response.content.decode()
 
 
 def _form(scene, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -437,3 +438,15 @@ def test_detail_links_the_complaint_case(client, scene, assigned) -> None:
     page = client.get(reverse("staff_orders:detail", args=[order.pk])).content.decode()
     assert order.complaint_case is not None
     assert reverse("cases:detail", args=[order.complaint_case.number]) in page
+
+
+def test_full_phone_is_only_linked_to_the_logged_reveal(client, scene, assigned, areas) -> None:
+    order = place(scene, assigned)
+    url = reverse("staff_orders:detail", args=[order.pk])
+    reveal = reverse("admin:people_resident_pii_reveal", args=[scene.mother.pk])
+    client.force_login(assigned)  # a micro-grid worker: masked only
+    page = client.get(url).content.decode()
+    assert scene.mother.phone not in page and reveal not in page
+    client.force_login(staff_user(areas["community"], Role.COMMUNITY_ADMIN))
+    page = client.get(url).content.decode()
+    assert scene.mother.phone not in page and reveal in page
