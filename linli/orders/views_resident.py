@@ -306,7 +306,10 @@ def service_order(request: HttpRequest, account: ResidentAccount, code: str) -> 
     """
     service = _service(code)
     people = people_for(account)
-    raw_for = request.POST.get("resident") if request.method == "POST" else request.GET.get("for")
+    # A POST names its person; only the GET falls back to the one chosen last time.
+    raw_for = (
+        request.POST.get("resident", "") if request.method == "POST" else request.GET.get("for")
+    )
     person = _chosen(request, people, raw_for)
     if person is None:
         return _no_consent(request)

@@ -211,6 +211,23 @@ def test_a_double_tap_on_confirm_places_one_order(live: Scene, daughter: Client)
     assert Order.objects.count() == 1
 
 
+def test_two_caregivers_can_be_asked_for_a_bath(live: Scene, daughter: Client) -> None:
+    confirm(daughter, live, two_workers="on")
+    order = Order.objects.get()
+    assert order.workers_needed == 2
+    offers = Offer.objects.filter(order=order, status=OfferStatus.PENDING)
+    assert len({o.worker_id for o in offers}) == 2
+
+
+def test_a_post_without_its_person_is_refused_not_guessed(live: Scene, daughter: Client) -> None:
+    daughter.get(f"/me/services/?for={live.mother.pk}")  # the mother is remembered
+    response = daughter.post(
+        "/me/services/bath_assist/", {"expected_price_fen": "6000", "token": token(), "when": "now"}
+    )
+    assert response.status_code == 403
+    assert not Order.objects.exists()
+
+
 def test_booking_a_time_slot_tomorrow(live: Scene, daughter: Client) -> None:
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     response = confirm(

@@ -254,4 +254,12 @@ def test_daughter_orders_bath_assist_for_her_mother_and_rates_it(
         phone.get_by_role("link", name="我的订单").first.tap()
     assert "助浴服务 · 为王秀英" in phone.locator("#order-list").inner_text()
     assert_elder(phone, axe_check, "orders", [".order-card"])
+
+    # Standard size too stays axe-clean and fits the phone.
+    with phone.expect_navigation():
+        phone.get_by_role("link", name="切换到标准字号").tap()
+    assert phone.locator("body.elder").count() == 0
+    for url in ["/me/services/", f"/me/orders/{order.pk}/"]:
+        phone.goto(f"{base}{url}")
+        assert phone.evaluate(FITS) and axe_check(phone) == [], url
     assert failures == []
