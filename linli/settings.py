@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "linli.eligibility",
     "linli.orders",
     "linli.accounts",
+    "linli.devices",
 ]
 
 MIDDLEWARE = [
@@ -301,3 +302,31 @@ ORDERS_REOPTIMISE = env_bool("LINLI_ORDERS_REOPTIMISE", True)
 if ORDERS_OFFER_SECONDS <= 0 or ORDERS_DETOUR < 1:
     raise ImproperlyConfigured("LINLI_ORDERS_OFFER_SECONDS must be > 0 and LINLI_ORDERS_DETOUR ≥ 1")
 # End of orders ---------------------------------------------------------------------------
+
+# Devices and event ingestion (linli/devices, docs/devices.md) ------------------------------
+DEVICES_MQTT_URL = env_str("LINLI_MQTT_URL")  # mqtt://user:password@host:1883; unset: no ingestor
+DEVICES_MQTT_CLIENT_ID = env_str("LINLI_MQTT_CLIENT_ID", "linli-ingest")
+DEVICES_MQTT_TOPIC_PREFIX = env_str("LINLI_MQTT_TOPIC_PREFIX", "linli")
+DEVICES_BUFFER_MESSAGES = env_int("LINLI_DEVICES_BUFFER_MESSAGES", 10_000)
+DEVICES_HTTP_MAX_BYTES = env_int("LINLI_DEVICES_HTTP_MAX_BYTES", 1_048_576)
+DEVICES_HTTP_MAX_EVENTS = env_int("LINLI_DEVICES_HTTP_MAX_EVENTS", 1000)
+DEVICES_SIGNATURE_WINDOW_S = env_int("LINLI_DEVICES_SIGNATURE_WINDOW_SECONDS", 300)
+DEVICES_FUTURE_TOLERANCE_S = env_int("LINLI_DEVICES_FUTURE_TOLERANCE_SECONDS", 300)
+DEVICES_RETENTION_MONTHS = env_int("LINLI_DEVICES_RETENTION_MONTHS", 13)
+DEVICES_PARTITIONS_AHEAD = env_int("LINLI_DEVICES_PARTITIONS_AHEAD", 2)
+DEVICES_DEAD_LETTER_MAX_CHARS = env_int("LINLI_DEVICES_DEAD_LETTER_MAX_CHARS", 8000)
+if (
+    min(
+        DEVICES_BUFFER_MESSAGES,
+        DEVICES_HTTP_MAX_BYTES,
+        DEVICES_HTTP_MAX_EVENTS,
+        DEVICES_SIGNATURE_WINDOW_S,
+        DEVICES_RETENTION_MONTHS,
+        DEVICES_DEAD_LETTER_MAX_CHARS,
+    )
+    <= 0
+    or DEVICES_FUTURE_TOLERANCE_S < 0
+    or DEVICES_PARTITIONS_AHEAD < 0
+):
+    raise ImproperlyConfigured("LINLI_DEVICES_* limits must be positive")
+# End of devices ----------------------------------------------------------------------------

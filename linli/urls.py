@@ -23,6 +23,7 @@ urlpatterns = [
     path("report/", include("linli.cases.public_urls")),
     path("open311/v2/", include("linli.cases.open311.urls")),
     path("api/cases/", include("linli.cases.api_urls")),
+    path("api/devices/", include("linli.devices.urls")),
     path("notifications/", include("linli.notify.urls")),
     path("me/", include("linli.accounts.urls")),
     path("me/", include("linli.orders.urls_resident")),
