@@ -320,14 +320,11 @@ def write_rows(rows: list[Row], *, received_at: dt.datetime | None = None) -> se
     received_db = adapt(received)
     table = connection.ops.quote_name(DeviceEvent._meta.db_table)
     inserted: set[tuple] = set()
-    by_db_ts: dict[Any, dt.datetime] = {}
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
         params: list[Any] = []
         for device_id, event_id, ts, kind, value in chunk:
-            ts_db = adapt(ts)
-            by_db_ts[ts_db] = ts
-            params += [device_id, event_id, ts_db, kind, value, received_db]
+            params += [device_id, event_id, adapt(ts), kind, value, received_db]
         values = ",".join(["(%s,%s,%s,%s,%s,%s)"] * len(chunk))
         sql = (
             f"INSERT INTO {table} (device_id, event_id, ts, kind, value, received_at) "
@@ -336,8 +333,20 @@ def write_rows(rows: list[Row], *, received_at: dt.datetime | None = None) -> se
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for device_id, event_id, ts_db in cursor.fetchall():
-                inserted.add((device_id, event_id, by_db_ts.get(ts_db, ts_db)))
+                inserted.add((device_id, event_id, _utc(ts_db)))
     return inserted
+
+
+def _utc(value: Any) -> dt.datetime:
+    """A timestamp read back from the database as an aware UTC datetime.
+
+    SQLite hands back naive UTC datetimes (or text), PostgreSQL aware ones.
+    """
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def _dead_letter(
