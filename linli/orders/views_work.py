@@ -419,6 +419,8 @@ def accept(request: HttpRequest, worker: Worker, pk: int) -> HttpResponse:
     try:
         order = dispatching.offer_accept(order=order, worker=worker)
     except ValidationError as error:
+        if holds(worker, order):  # a second tap on a slow network: the first one took it
+            return redirect("work:order", pk=order.pk)
         messages.error(request, _message(error))
         return redirect("work:today")
     messages.success(request, f"已接单：{order.service_type.name}，{order.address}")
@@ -433,7 +435,9 @@ def decline(request: HttpRequest, worker: Worker, pk: int) -> HttpResponse:
     try:
         dispatching.offer_decline(order=order, worker=worker, reason=request.POST.get("reason", ""))
     except ValidationError as error:
-        messages.error(request, _message(error))
+        answered = order.offers.filter(worker=worker, status=OfferStatus.DECLINED).exists()
+        if not answered:  # else a second tap: the first one declined it
+            messages.error(request, _message(error))
     else:
         messages.success(request, f"已拒单：{order.number}")
     return redirect("work:today")

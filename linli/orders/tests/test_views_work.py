@@ -192,6 +192,30 @@ def test_accepting_an_expired_offer_shows_a_message_and_moves_on(scene, offered,
     assert order.status == OrderStatus.ASSIGNED
 
 
+def test_a_second_tap_on_accept_or_decline_is_not_an_error(scene, offered, carers) -> None:  # type: ignore[no-untyped-def]
+    order, carer = offered
+    client = client_for(carer.user)
+    client.post(reverse("work:accept", args=[order.pk]))
+    again = client.post(reverse("work:accept", args=[order.pk]), follow=True)
+    assert again.redirect_chain[-1][0] == reverse("work:order", args=[order.pk])
+    assert "失效" not in page_text(again)
+    other = dispatch(place(scene), now=scene.now).offers.get(status=OfferStatus.PENDING)
+    client = client_for(other.worker.user)
+    client.post(reverse("work:decline", args=[other.order_id]))
+    again = client.post(reverse("work:decline", args=[other.order_id]), follow=True)
+    assert "失效" not in page_text(again) and again.status_code == 200
+    assert other.order.offers.filter(worker=other.worker).count() == 1
+
+
+def test_a_long_decline_reason_is_refused_and_the_offer_kept(scene, offered) -> None:  # type: ignore[no-untyped-def]
+    order, carer = offered
+    response = client_for(carer.user).post(
+        reverse("work:decline", args=[order.pk]), {"reason": "忙" * 201}, follow=True
+    )
+    assert "原因最多 200 字" in page_text(response)
+    assert order.offers.get(worker=carer).status == OfferStatus.PENDING
+
+
 def test_accept_of_an_order_never_offered_is_404(scene, offered, carers) -> None:  # type: ignore[no-untyped-def]
     order, carer = offered
     other = next(c for c in carers if c != carer)
