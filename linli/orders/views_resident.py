@@ -157,7 +157,6 @@ class Person:
 
     resident: Resident
     label: str
-    is_self: bool
 
 
 def people_for(account: ResidentAccount) -> list[Person]:
@@ -169,11 +168,11 @@ def people_for(account: ResidentAccount) -> list[Person]:
             "resident_id", "relation"
         )
     )
-    people = [Person(me, f"本人（{me.name}）", True)]
+    people = [Person(me, f"本人（{me.name}）")]
     for other in others:
         pair = INVERSE_RELATION.get(relations.get(other.pk, ""))
         called = (pair[0] if other.sex == Sex.FEMALE else pair[1]) if pair else "家人"
-        people.append(Person(other, f"{other.name}（{called}）", False))
+        people.append(Person(other, f"{other.name}（{called}）"))
     return people
 
 
@@ -237,7 +236,6 @@ def _service(code: str) -> ServiceType:
 
 
 def _order_context(
-    request: HttpRequest,
     *,
     service: ServiceType,
     person: Person,
@@ -316,7 +314,7 @@ def service_order(request: HttpRequest, account: ResidentAccount, code: str) -> 
     if request.method == "GET":
         form = OrderForm(service_type=service, initial={"token": uuid.uuid4().hex})
         context = _order_context(
-            request, service=service, person=person, people=people, form=form, errors=[]
+            service=service, person=person, people=people, form=form, errors=[]
         )
         return _page(request, "orders/resident/order.html", context)
     form = OrderForm(request.POST, service_type=service)
@@ -343,7 +341,7 @@ def service_order(request: HttpRequest, account: ResidentAccount, code: str) -> 
         errors.extend(str(e) for field in form.errors.values() for e in field)
     if order is None:
         context = _order_context(
-            request, service=service, person=person, people=people, form=form, errors=errors
+            service=service, person=person, people=people, form=form, errors=errors
         )
         return _page(request, "orders/resident/order.html", context, status=400)
     _token_remember(request, form.cleaned_data["token"], order.pk)
