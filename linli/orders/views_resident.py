@@ -260,6 +260,9 @@ def _order_context(
         "person": person,
         "several": len(people) > 1,
         "quote": quote,
+        "subsidies": "、".join(f"{s.source} {yuan(s.amount_fen)}" for s in quote.subsidies)
+        if quote
+        else "",
         "form": form,
         "errors": errors,
         "home": home,

@@ -151,6 +151,9 @@ def test_quote_for_mother_is_the_elder_meal_price_with_its_reason(
     assert re.search(r'id="quote-price">8.00 元<', page)
     reason = re.search(r'id="quote-reason">([^<]+)<', page).group(1)
     assert "8 元" in reason and "60" in reason
+    assert "民政部门老年助餐补贴 4.00 元" in re.search(
+        r'id="quote-subsidies">([^<]+)<', page
+    ).group(1)
     assert 'name="expected_price_fen" value="800"' in page
     assert "送餐上门" in page and "堂食预约" in page  # variants
     assert "现在（尽快上门）" in page and "预约时间" in page
