@@ -15,7 +15,9 @@ from typing import Any
 import prcoords
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -417,6 +419,22 @@ def test_todays_plan_lists_slot_bookings_and_plan_visits_in_time_order(scene, ca
     response = client_for(carer.user).post(reverse("work:accept", args=[earlier.pk]))
     assert response.status_code == 302
     assert earlier.offers.get(worker=carer).status == OfferStatus.ACCEPTED
+
+
+def test_the_today_page_costs_the_same_queries_for_one_or_many_orders(scene, carers) -> None:  # type: ignore[no-untyped-def]
+    carer = carers[0]
+    client = client_for(carer.user)
+    counts = []
+    for extra in (1, 4):
+        for _ in range(extra):
+            order = place(scene, "housekeeping", slot_start=local(DAY, 13), slot_end=local(DAY, 14))
+            Offer.objects.create(
+                order=order, worker=carer, offered_at=scene.now, status=OfferStatus.ACCEPTED
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("work:today")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 10
 
 
 # --- status ---------------------------------------------------------------------------
