@@ -34,6 +34,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from linli.notify.models import Notification
 from linli.orders.models import (
     Offer,
     OfferStatus,
@@ -387,10 +388,13 @@ def _history(community: CommunityBuild, staff: User, rng: random.Random) -> int:
         now=night,
     )
     dispatch(order, now=night)
-    # Accepting made the crews 服务中; the day is over, so everyone starts the demo free.
-    Worker.objects.filter(provider__organization__in=community.orgs.values()).update(
-        status=WorkerStatus.AVAILABLE
-    )
+    # Accepting made the crews 服务中; the day is over, so everyone starts the demo free,
+    # without last week's offers waiting unread on their phones.
+    team = Worker.objects.filter(provider__organization__in=community.orgs.values())
+    team.update(status=WorkerStatus.AVAILABLE)
+    Notification.objects.filter(
+        kind="order.offer", user__worker__in=team, read_at__isnull=True
+    ).update(read_at=timezone.now())
     return made + 1
 
 

@@ -129,6 +129,11 @@ def test_historic_orders_are_completed_and_rated_and_one_is_unfulfilled(built) -
     lost = orders.get(status=OrderStatus.UNFULFILLED)
     assert lost.service_type.code == "repair" and timezone.localtime(lost.placed_at).hour == 21
     assert all(o.placed_at < timezone.now() for o in orders)
+    from linli.notify.models import Notification
+
+    alert = Notification.objects.get(kind="order.unfulfilled", user__username="sq1_admin")
+    assert alert.read_at is None and str(lost.pk) in alert.link
+    assert not Notification.objects.filter(kind="order.offer", read_at__isnull=True).exists()
 
 
 def test_same_seed_gives_the_same_workers_and_orders() -> None:
