@@ -295,13 +295,42 @@ def _eligible(
     return found
 
 
+def sequence_gap_min() -> float:
+    """Longest wait (minutes) between two services in sequence for one resident
+    (``ORDERS_SEQUENCE_GAP_S``, default 30 minutes)."""
+    from django.conf import settings
+
+    return float(getattr(settings, "ORDERS_SEQUENCE_GAP_S", 1800)) / 60.0
+
+
+def _sequences(bookings: list[_Booking]) -> dict[int, int]:
+    """Pairs of one-person bookings for the same resident at the same building whose slots
+    overlap: done in sequence (order pk → partner pk, both ways). A third such booking is
+    planned on its own."""
+    partners: dict[int, int] = {}
+    singles = [b for b in bookings if b.crew == 1]
+    for a, b in itertools.combinations(singles, 2):
+        x, y = a.order, b.order
+        if x.pk in partners or y.pk in partners:
+            continue
+        assert x.slot_start and x.slot_end and y.slot_start and y.slot_end
+        if (
+            x.resident_id == y.resident_id
+            and x.building_id == y.building_id
+            and x.slot_start < y.slot_end
+            and y.slot_start < x.slot_end
+        ):
+            partners[x.pk], partners[y.pk] = y.pk, x.pk
+    return partners
+
+
 # --- the planning instance --------------------------------------------------------------
 
 
 @dataclasses.dataclass
 class _Model:
     instance: Instance
-    bookings: dict[str, _Booking]  # patient id → booking
+    bookings: dict[tuple[str, str], _Booking]  # (patient id, service) → booking
     pins: dict[str, _Pin]  # patient id → pin
     markers: dict[str, str]  # patient id of a shift's start/end marker → shift key
 
@@ -312,6 +341,7 @@ def _instance(
     shifts: list[_Shift],
     excluded: dict[int, set[str]],
     day: dt.date,
+    partners: dict[int, int],
 ) -> _Model:
     """The Mankowska instance: shifts as caregivers, bookings and pins as patients.
 
@@ -369,29 +399,60 @@ def _instance(
         )
         markers[f"{shift.key}+"] = markers[f"{shift.key}-"] = shift.key
     kinds: dict[frozenset[str], str] = {}
-    by_patient: dict[str, _Booking] = {}
-    for node, booking in zip(visit_nodes, bookings, strict=False):
+    by_patient: dict[tuple[str, str], _Booking] = {}
+    nodes = {b.order.pk: node for node, b in zip(visit_nodes, bookings, strict=False)}
+    active = {b.order.pk: b for b in bookings}
+
+    def kind_of(booking: _Booking) -> str:
         who = frozenset(booking.eligible - excluded.get(booking.order.pk, set()))
         kind = kinds.setdefault(who, f"k{len(kinds)}")
         for key in who:
-            abilities[key].update({kind, f"{kind}b"})
-        services = [Service(kind, booking.duration)]
-        sync = None
-        if booking.crew == 2:
-            services.append(Service(f"{kind}b", booking.duration))
-            sync = Sync(type="simultaneous")
-        pid = f"o{booking.order.pk}"
+            abilities[key].update({kind, f"{kind}b", f"{kind}s"})
+        return kind
+
+    for booking in bookings:
+        partner = active.get(partners.get(booking.order.pk, 0))
+        if partner is not None and partner.order.pk < booking.order.pk:
+            continue  # the second of a sequence: added with the first
+        if partner is not None:
+            first, second = sorted(
+                (booking, partner), key=lambda b: (b.order.slot_start, b.order.pk)
+            )
+            pid = f"o{first.order.pk}o{second.order.pk}"
+            services = [
+                Service(kind_of(first), first.duration),
+                Service(f"{kind_of(second)}s", second.duration),
+            ]
+            by_patient[(pid, services[0].service)] = first
+            by_patient[(pid, services[1].service)] = second
+            sync: Sync | None = Sync(
+                type="sequential",
+                min_gap=first.duration,
+                max_gap=first.duration + sequence_gap_min(),
+            )
+            window = (min(first.window[0], second.window[0]), first.window[1])
+        else:
+            first = booking
+            pid = f"o{booking.order.pk}"
+            kind = kind_of(booking)
+            services = [Service(kind, booking.duration)]
+            by_patient[(pid, kind)] = booking
+            sync = None
+            if booking.crew == 2:
+                services.append(Service(f"{kind}b", booking.duration))
+                by_patient[(pid, f"{kind}b")] = booking
+                sync = Sync(type="simultaneous")
+            window = booking.window
         patients.append(
             Patient(
                 id=pid,
-                node=node,
+                node=nodes[first.order.pk],
                 services=tuple(services),
-                window_start=booking.window[0],
-                window_end=booking.window[1],
+                window_start=window[0],
+                window_end=window[1],
                 sync=sync,
             )
         )
-        by_patient[pid] = booking
     by_pin: dict[str, _Pin] = {}
     for node, pin in zip(visit_nodes[len(bookings) :], pins, strict=True):
         pid = f"f{pin.offer_id}"
@@ -422,12 +483,13 @@ class _Problems:
     off_shift: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # order, shift
     late: dict[int, float] = dataclasses.field(default_factory=dict)  # order → minutes late
     blocking: set[int] = dataclasses.field(default_factory=set)  # orders delaying a pin
+    early: set[int] = dataclasses.field(default_factory=set)  # before the slot (sequences)
 
     def orders(self) -> set[int]:
-        return {o for o, _ in self.off_shift} | set(self.late) | self.blocking
+        return {o for o, _ in self.off_shift} | set(self.late) | self.blocking | self.early
 
     def __bool__(self) -> bool:
-        return bool(self.off_shift or self.late or self.blocking)
+        return bool(self.off_shift or self.late or self.blocking or self.early)
 
 
 def _check(model: _Model, visits: list[Visit], shifts: dict[str, _Shift]) -> _Problems:
@@ -450,10 +512,13 @@ def _check(model: _Model, visits: list[Visit], shifts: dict[str, _Shift]) -> _Pr
             if pin is not None:
                 if visit.start > pin.start + EPS_MIN:
                     earlier = route[index - 1] if index else None
-                    if earlier is not None and earlier.patient in model.bookings:
-                        problems.blocking.add(model.bookings[earlier.patient].order.pk)
+                    before = (
+                        model.bookings.get((earlier.patient, earlier.service)) if earlier else None
+                    )
+                    if before is not None:
+                        problems.blocking.add(before.order.pk)
                 continue
-            booking = model.bookings[visit.patient]
+            booking = model.bookings[(visit.patient, visit.service)]
             pk = booking.order.pk
             crews[pk].append((shift.worker_id, key))
             if not (
@@ -462,6 +527,8 @@ def _check(model: _Model, visits: list[Visit], shifts: dict[str, _Shift]) -> _Pr
                 and visit.start + booking.duration <= shift.end + EPS_MIN
             ):
                 problems.off_shift.append((pk, key))
+            if visit.start < booking.window[0] - EPS_MIN:
+                problems.early.add(pk)
             late = visit.start - booking.window[1]
             if late > EPS_MIN:
                 problems.late[pk] = max(problems.late.get(pk, 0.0), late)
@@ -564,13 +631,14 @@ def plan_day(
             continue
         bookings.append(_Booking(order, window, duration, order.workers_needed, eligible))
     result.fixed = len({p.order.pk for p in pins})
+    partners = _sequences(bookings)
     visits: list[Visit] = []
     model: _Model | None = None
     excluded: dict[int, set[str]] = defaultdict(set)
     deadline = began + seconds
     active = list(bookings)
     while active:
-        model = _instance(active, pins, shift_list, excluded, date)
+        model = _instance(active, pins, shift_list, excluded, date, partners)
         remaining = deadline - time.monotonic()
         last = result.rounds + 1 >= MAX_ROUNDS or remaining <= 2 * MIN_ROUND_S
         budget = max(MIN_ROUND_S, remaining if last else remaining / 2)
@@ -589,6 +657,11 @@ def plan_day(
                 dropped.add(pk)
                 unplanned[pk] = _reason(orders[pk], problems, pk)
             break
+        paired = {pk for pk in problems.orders() if pk in partners}
+        if paired:
+            for pk in paired:  # plan them separately first, then repair if still needed
+                partners.pop(partners.pop(pk, 0), None)
+            continue
         for pk, key in problems.off_shift:
             excluded[pk].add(key)
         for booking in active:
@@ -597,6 +670,9 @@ def plan_day(
             if len(left) < booking.crew:
                 dropped.add(pk)
                 unplanned[pk] = f"在服务人员的班次内排不下（时段 {_slot_text(booking.order)}）"
+        for pk in problems.early:  # cannot happen unpaired; never kept
+            dropped.add(pk)
+            unplanned[pk] = _reason(orders[pk], problems, pk)
         if problems.blocking:
             pk = min(problems.blocking)
             dropped.add(pk)
@@ -609,7 +685,7 @@ def plan_day(
     planned: dict[int, tuple[list[int], float]] = {}
     if model is not None and active:
         for visit in visits:
-            found = model.bookings.get(visit.patient)
+            found = model.bookings.get((visit.patient, visit.service))
             if found is None or found.order.pk in unplanned:
                 continue
             people_of, _ = planned.setdefault(found.order.pk, ([], visit.start))
@@ -639,7 +715,7 @@ def _travel(model: _Model, visits: list[Visit]) -> float:
 def _reason(order: Order, problems: _Problems, pk: int) -> str:
     if pk in problems.blocking:
         return "与服务人员已确认的服务时间冲突"
-    if pk in problems.late:
+    if pk in problems.late or pk in problems.early:
         return f"预约时段 {_slot_text(order)} 内排不下（在班服务人员不足）"
     return f"在服务人员的班次内排不下（时段 {_slot_text(order)}）"
 

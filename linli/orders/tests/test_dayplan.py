@@ -344,3 +344,36 @@ def test_daily_schedule_at_18_is_created_once(db) -> None:  # type: ignore[no-un
 def test_next_plan_run_is_today_before_18_and_tomorrow_after() -> None:
     assert dayplan.next_plan_run(local(DAY, 17, 59)) == local(DAY, 18)
     assert dayplan.next_plan_run(local(DAY, 18)) == local(DAY + dt.timedelta(days=1), 18)
+
+
+def test_two_bookings_of_one_resident_in_one_slot_are_done_in_sequence(scene) -> None:  # type: ignore[no-untyped-def]
+    # Bathing and housekeeping for the mother, both 09:00–10:30: one visit, bath first,
+    # housekeeping starting when the bath ends (at most ORDERS_SEQUENCE_GAP_S later).
+    bather = caregiver(scene, "周护工", {"bathing": VALID}, 8, 17)
+    cleaner = caregiver(scene, "吴保洁", {"housekeeping": None}, 8, 17)
+    bath = book(scene, "bath_assist", at(9), at(10, 30))
+    chores = book(scene, "housekeeping", at(9), at(10, 30))
+    result = plan_day(date=TOMORROW, now=scene.now, **FAST)
+    planned = {v.order.pk: v for v in result.visits}
+    assert planned[bath.pk].workers == (bather,)
+    assert planned[chores.pk].workers == (cleaner,)
+    bath_end = planned[bath.pk].end
+    gap = planned[chores.pk].start - bath_end
+    assert dt.timedelta(0) <= gap <= dt.timedelta(minutes=dayplan.sequence_gap_min())
+    assert planned[chores.pk].start <= at(10, 30)
+    assert result.unplanned == []
+
+
+def test_a_sequence_that_cannot_be_kept_is_planned_separately(scene) -> None:  # type: ignore[no-untyped-def]
+    # One caregiver only, 08–12: housekeeping 09:00–09:30 and a bath 09:00–12:00 for the
+    # same resident fit one after the other; the bath's only bather starts at 11:00.
+    caregiver(scene, "吴保洁", {"housekeeping": None}, 8, 12)
+    bather = caregiver(scene, "周护工", {"bathing": VALID}, 11, 17)
+    chores = book(scene, "housekeeping", at(9), at(9, 30))
+    bath = book(scene, "bath_assist", at(9), at(12))
+    result = plan_day(date=TOMORROW, now=scene.now, **FAST)
+    planned = {v.order.pk: v for v in result.visits}
+    assert set(planned) == {chores.pk, bath.pk}
+    assert planned[bath.pk].workers == (bather,)
+    assert planned[bath.pk].start >= at(11)
+    assert result.rounds >= 2
