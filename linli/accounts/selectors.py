@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from linli.accounts.models import ResidentAccount
 from linli.people.models import Resident
@@ -39,4 +39,5 @@ def residents_actable_by(user: Any) -> QuerySet[Resident]:
         family_links__revoked_at__isnull=True,
     )
     ids = Resident.objects.filter(Q(pk=me) | consented).values("pk")
-    return Resident.objects.filter(pk__in=ids).order_by("name", "pk")
+    own_first = Case(When(pk=me, then=Value(0)), default=Value(1))
+    return Resident.objects.filter(pk__in=ids).order_by(own_first, "name", "pk")

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.accounts import selectors, services
@@ -29,11 +30,21 @@ def _client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
+def _next(request: HttpRequest) -> str:
+    """Where to go after logging in: a ``next`` under ``/me/`` on this site, else ``""``."""
+    target = str(request.POST.get("next") or request.GET.get("next") or "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe and target.startswith("/me/") else ""
+
+
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any], *, elder: bool | None = None
 ) -> HttpResponse:
     elder = is_elder(request) if elder is None else elder
     extra = {
+        "next": _next(request),
         "elder": elder,
         "here": request.get_full_path(),
         "phone_masked": mask_phone(context.get("phone", "")),
@@ -51,7 +62,7 @@ def _page(
 def login_page(request: HttpRequest) -> HttpResponse:
     """Step 1 asks for the number and sends a code; step 2 takes the code and logs in."""
     if selectors.account_of(request.user) is not None:
-        return redirect("accounts:me")
+        return redirect(_next(request) or "accounts:me")
     if request.method == "GET":
         return _page(request, "accounts/login_phone.html", {"form": PhoneForm()})
     elder = request.POST["elder"] == "1" if "elder" in request.POST else None
@@ -89,7 +100,7 @@ def _code_step(request: HttpRequest, *, elder: bool | None) -> HttpResponse:
         return _page(request, "accounts/login_code.html", context)
     login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[RESIDENT_SESSION_KEY] = True
-    return redirect("accounts:me")
+    return redirect(_next(request) or "accounts:me")
 
 
 @require_http_methods(["GET"])

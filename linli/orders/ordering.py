@@ -88,7 +88,8 @@ def order_channel(*, user: AnyUser, resident: Resident) -> str:
     paths = area_paths(user)
     if paths is None:
         return OrderChannel.STAFF
-    area_path = resident.household.building.micro_grid.path if resident.household_id else ""
+    home = resident.household
+    area_path = home.building.micro_grid.path if home is not None else ""
     if area_path and any(area_path.startswith(p) for p in paths):
         return OrderChannel.STAFF
     raise ValidationError("该居民不在您负责的区域内，不能代为下单")
@@ -277,7 +278,7 @@ def order_place(
     )
     if expected_price_fen is not None and expected_price_fen != quoted.price_fen:
         raise ValidationError(f"价格已变为 {quoted.price_text}，请确认后再下单")
-    address = building.name if household is None else f"{building.name} {household}"
+    address = building.name if household is None else str(household)
     order = Order.objects.create(
         number=order_number_next(timezone.localdate(now)),
         service_type=service_type,

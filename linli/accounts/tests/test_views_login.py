@@ -144,3 +144,29 @@ def test_a_logged_in_resident_skips_the_login_page(
 ) -> None:
     log_in(client, sms_outbox, django_capture_on_commit_callbacks)
     assert client.get("/me/login/").url == "/me/"
+
+
+@pytest.mark.parametrize(
+    ("target", "lands"),
+    [
+        ("/me/orders/", "/me/orders/"),
+        ("https://evil.example/me/", "/me/"),
+        ("//evil.example/me/", "/me/"),
+        ("/admin/", "/me/"),  # residents only ever land on resident pages
+    ],
+)
+def test_log_in_returns_to_a_safe_next_page_only(
+    client, family, sms_outbox, django_capture_on_commit_callbacks, target, lands
+) -> None:
+    page = client.get("/me/login/", {"next": target}).content.decode()
+    assert (f'name="next" value="{target}"' in page) == (lands == target)
+    with django_capture_on_commit_callbacks(execute=True):
+        code_page = client.post(
+            "/me/login/", {"step": "phone", "phone": DAUGHTER_PHONE, "next": target}
+        )
+    assert (f'name="next" value="{target}"' in code_page.content.decode()) == (lands == target)
+    response = client.post(
+        "/me/login/",
+        {"step": "code", "phone": DAUGHTER_PHONE, "code": code_in(sms_outbox[-1]), "next": target},
+    )
+    assert response.status_code == 302 and response["Location"] == lands
