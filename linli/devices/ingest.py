@@ -368,11 +368,16 @@ def dead_letter_build(
     return DeadLetter(
         received_at=now,
         channel=channel,
-        source=source[:200],
-        payload=payload[: settings.DEVICES_DEAD_LETTER_MAX_CHARS],
+        source=_printable(source[:200]),
+        payload=_printable(payload[: settings.DEVICES_DEAD_LETTER_MAX_CHARS]),
         code=code[:40],
-        reason=reason[:300],
+        reason=_printable(reason[:300]),
     )
+
+
+def _printable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; a device may well send one.
+    return text.replace("\x00", "\ufffd")
 
 
 def dead_letter_record(

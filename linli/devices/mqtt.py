@@ -181,6 +181,7 @@ class Ingestor:
         self.write = write
         self.generation = 0
         self.connected = threading.Event()
+        self.subscribed = threading.Event()
         self.stopping = threading.Event()
         self.totals = IngestResult()
         self.db_failures = 0
@@ -205,6 +206,7 @@ class Ingestor:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = lambda *_: self.subscribed.set()
         return client
 
     # --- paho callbacks (network thread) --------------------------------------------------
@@ -268,8 +270,16 @@ class Ingestor:
         try:
             while not self.stopping.is_set():
                 messages = self._drain()
-                if messages:
+                if not messages:
+                    continue
+                try:
                     self._write_and_ack(messages)
+                except Exception:
+                    # Never die: unacknowledged messages come back after the next reconnect.
+                    log.exception(
+                        "ingest writer failed; %d messages left unacknowledged", len(messages)
+                    )
+                    self.stopping.wait(RETRY_FIRST_S)
         finally:
             db_connection.close()
 
@@ -337,4 +347,12 @@ class Ingestor:
             db_connection.close()
             error = ("write_failed", f"无法写入：{str(exc)[:200]}")
             raw = message.payload.decode("utf-8", "replace")
-            return self.write([Batch([], Channel.MQTT, batch.source, error=error, raw=raw)])[0]
+            letter = Batch([], Channel.MQTT, batch.source, error=error, raw=raw)
+            try:
+                return ingest_batches([letter])[0]
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception:
+                # Even the dead letter failed: the log is the last place the message is kept.
+                log.exception("dropping message on %s: %r", message.topic, message.payload[:2000])
+                return IngestResult(rejected=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import os
 import shutil
@@ -115,6 +116,8 @@ class ThrowawayBroker:
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
+            # As root Mosquitto drops to the "mosquitto" user, who cannot write our temp dir.
+            f"user {getpass.getuser()}\n"
             "persistence true\n"
             f"persistence_location {self.dir}/\n"
             "autosave_interval 1\n"
