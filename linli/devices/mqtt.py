@@ -236,7 +236,7 @@ class Ingestor:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         received = Received(
-            message.topic, message.payload, message.mid, message.qos, self.generation
+            message.topic, bytes(message.payload), message.mid, message.qos, self.generation
         )
         # Blocking here when the buffer is full stops reading from the socket: the broker
         # keeps the rest (back-pressure, not loss).
