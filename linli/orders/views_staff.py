@@ -32,6 +32,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -57,7 +58,14 @@ from linli.orders.models import (
     OrderEvent,
     OrderStatus,
 )
-from linli.orders.ordering import order_cancel, order_events, order_place, order_quote
+from linli.orders.ordering import (
+    MAX_NOTE,
+    locked,
+    order_cancel,
+    order_events,
+    order_place,
+    order_quote,
+)
 from linli.orders.services import STANDARD_PRICE, ServiceQuote
 from linli.people.models import Resident, Role
 from linli.people.scoping import can_view_pii, can_view_sensitive, roles, scope
@@ -284,27 +292,36 @@ def order_redispatch(*, order: Order, actor: User, now: dt.datetime | None = Non
     now = now or timezone.now()
     if order.status == OrderStatus.PLACED:
         return dispatch(order, now=now)
-    if order.status != OrderStatus.UNFULFILLED:
-        raise ValidationError(f"订单当前为“{order.get_status_display()}”，不能重新派单")
-    if order.slot_start is not None and order.slot_start <= now:
-        raise ValidationError("原预约时间已过，请为居民新建订单")
-    note = f"重新派单（原订单 {order.number}）"
-    fresh = order_place(
-        service_type=order.service_type,
-        resident=order.resident,
-        placed_by=actor,
-        variant=order.variant,
-        slot_start=order.slot_start,
-        slot_end=order.slot_end,
-        building=order.building,
-        workers_needed=order.workers_needed,
-        note=f"{note} {order.note}".strip()[:200],
-        now=now,
-    )
-    OrderEvent.objects.filter(order=fresh, action=OrderAction.PLACE).update(
-        data={"channel": fresh.channel, "price_fen": fresh.price_fen, "redispatch_of": order.number}
-    )
-    return dispatch(fresh, now=now)
+    with transaction.atomic():
+        order = locked(order)  # two staff clicking at once place one new order, not two
+        if order.status != OrderStatus.UNFULFILLED:
+            raise ValidationError(f"订单当前为“{order.get_status_display()}”，不能重新派单")
+        if OrderEvent.objects.filter(
+            action=OrderAction.PLACE, data__redispatch_of=order.number
+        ).exists():
+            raise ValidationError("该订单已经重新派单过，请查看新订单")
+        if order.slot_start is not None and order.slot_start <= now:
+            raise ValidationError("原预约时间已过，请为居民新建订单")
+        fresh = order_place(
+            service_type=order.service_type,
+            resident=order.resident,
+            placed_by=actor,
+            variant=order.variant,
+            slot_start=order.slot_start,
+            slot_end=order.slot_end,
+            building=order.building,
+            workers_needed=order.workers_needed,
+            note=f"重新派单（原订单 {order.number}） {order.note}".strip()[:MAX_NOTE],
+            now=now,
+        )
+        OrderEvent.objects.filter(order=fresh, action=OrderAction.PLACE).update(
+            data={
+                "channel": fresh.channel,
+                "price_fen": fresh.price_fen,
+                "redispatch_of": order.number,
+            }
+        )
+    return dispatch(fresh, now=now)  # after commit: placing never waits on worker locks
 
 
 # --- pages ------------------------------------------------------------------------------

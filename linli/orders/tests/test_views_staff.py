@@ -408,6 +408,16 @@ def test_redispatch_of_an_unfulfilled_order_places_a_linked_new_one(
     assert 'id="predecessor"' in page and lost.number in page
 
 
+def test_an_unfulfilled_order_is_redispatched_once(client, scene, assigned) -> None:
+    lost = dispatch(place(scene, assigned))
+    client.force_login(assigned)
+    url = reverse("staff_orders:redispatch", args=[lost.pk])
+    client.post(url)  # still nobody on shift: the new order is unfulfilled too
+    again = client.post(url)
+    assert again.status_code == 409 and "已经重新派单过" in again.content.decode()
+    assert Order.objects.count() == 2
+
+
 def test_redispatch_of_a_waiting_order_dispatches_it_now(client, scene, assigned) -> None:
     order = place(scene, assigned)
     on_shift_today(scene)
