@@ -179,16 +179,17 @@ def held_offers(worker: Worker) -> list[Offer]:
     )
 
 
-def _today_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    day = timezone.localdate(now)
+def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Local midnight of ``day`` and of the day after (tz-aware)."""
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-    return start, start + dt.timedelta(days=1)
+    return start, timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
-def plan_offers(worker: Worker, now: dt.datetime) -> list[Offer]:
-    """Today's planned visits: open pending or accepted offers whose order's slot starts
-    today, and day-plan offers without a slot expected today; by start time."""
-    start, end = _today_bounds(now)
+def plan_offers(worker: Worker, day: dt.date) -> list[Offer]:
+    """The planned visits of ``day`` (local): open pending or accepted offers whose
+    order's slot starts that day, and day-plan offers without a slot expected that day;
+    by start time."""
+    start, end = _day_bounds(day)
     offers = (
         Offer.objects.filter(worker=worker, status__in=[OfferStatus.PENDING, OfferStatus.ACCEPTED])
         .exclude(order__status__in=FINAL_STATUSES)
@@ -198,13 +199,13 @@ def plan_offers(worker: Worker, now: dt.datetime) -> list[Offer]:
         )
         .select_related("order__service_type")
     )
-    return sorted(offers, key=lambda o: (o.order.slot_start or o.eta or now, o.sequence, o.pk))
+    return sorted(offers, key=lambda o: (o.order.slot_start or o.eta or start, o.sequence, o.pk))
 
 
 def withdrawn_offers(worker: Worker, now: dt.datetime, *, limit: int = 5) -> list[Offer]:
     """Orders taken back from the worker today (cancelled, or moved to someone else by
     re-optimisation), newest first: the page says so, as nothing else tells them."""
-    start, _ = _today_bounds(now)
+    start, _ = _day_bounds(timezone.localdate(now))
     return list(
         Offer.objects.filter(worker=worker, status=OfferStatus.WITHDRAWN, responded_at__gte=start)
         .select_related("order__service_type")
@@ -361,13 +362,16 @@ def _order_or_404(pk: int) -> Order:
 @worker_required
 @require_GET
 def today(request: HttpRequest, worker: Worker) -> HttpResponse:
-    """``/work/``: status, the pending offer, held orders, today's plan."""
+    """``/work/``: status, the pending offer, held orders, today's and tomorrow's plan
+    (the day plan is made the day before, so its visits can be confirmed ahead)."""
     now = timezone.now()
+    today = timezone.localdate(now)
     context = {
         "worker": worker,
         "status_choices": STATUS_CHOICES,
         "held": held_offers(worker),
-        "plan": plan_offers(worker, now),
+        "plan": plan_offers(worker, today),
+        "plan_tomorrow": plan_offers(worker, today + dt.timedelta(days=1)),
         "withdrawn": withdrawn_offers(worker, now),
         **offer_view(pending_offer(worker), worker, now),
     }

@@ -398,7 +398,7 @@ def test_held_orders_are_listed_in_sequence_with_their_state(scene, held) -> Non
     assert reverse("work:order", args=[order.pk]) in held_part and "在路上" in held_part
 
 
-def test_todays_plan_lists_slot_bookings_and_plan_visits_in_time_order(scene, carers) -> None:  # type: ignore[no-untyped-def]
+def test_todays_and_tomorrows_plans_list_visits_in_time_order(scene, carers) -> None:  # type: ignore[no-untyped-def]
     carer = carers[0]
     later = place(scene, "housekeeping", slot_start=local(DAY, 15), slot_end=local(DAY, 16))
     earlier = place(scene, "housekeeping", slot_start=local(DAY, 13), slot_end=local(DAY, 14))
@@ -411,11 +411,13 @@ def test_todays_plan_lists_slot_bookings_and_plan_visits_in_time_order(scene, ca
     for order in (later, earlier, tomorrow):
         Offer.objects.create(order=order, worker=carer, offered_at=scene.now, planned=True)
     html = page_text(client_for(carer.user).get(reverse("work:today")))
-    plan = html[html.index('id="plan"') :]
+    plan = html[html.index('id="plan"') : html.index("明日计划")]
     assert plan.index(">13:00</time>–") < plan.index(">15:00</time>–")
     assert ">14:00</time>" in plan and ">16:00</time>" in plan
     assert ">09:00</time>" not in plan  # tomorrow's visit is not today's plan
     assert plan.count(">确认安排</button>") == 2
+    ahead = html[html.index('id="plan-tomorrow"') :]
+    assert ">09:00</time>–<time" in ahead and ahead.count(">确认安排</button>") == 1
     response = client_for(carer.user).post(reverse("work:accept", args=[earlier.pk]))
     assert response.status_code == 302
     assert earlier.offers.get(worker=carer).status == OfferStatus.ACCEPTED
