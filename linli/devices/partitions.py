@@ -132,6 +132,10 @@ def retention_apply(now: dt.datetime, *, dry_run: bool = False) -> tuple[list[dt
         old = [m for m in existing_partitions() if add_months(m, 1) <= cutoff.date()]
         if not dry_run:
             with connection.cursor() as cursor:
+                # Inside a transaction that also wrote events (a test, a maintenance script),
+                # PostgreSQL refuses to drop a table with deferred foreign-key checks pending.
+                if connection.in_atomic_block:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for month in old:
                     cursor.execute(f'DROP TABLE IF EXISTS "{partition_name(month)}"')
             with _known_lock:
