@@ -272,6 +272,7 @@ def _crew_choices(
     """Pairs of workers; the job's ETA is the later of the two arrivals."""
     choices = []
     base = _base(job, now)
+    before = {w.id: timeline(w, w.plan, now, travel) for w, _ in singles}
     for a in range(len(singles)):
         for b in range(a + 1, len(singles)):
             (wa, ia), (wb, ib) = singles[a], singles[b]
@@ -281,7 +282,7 @@ def _crew_choices(
                 synced = dataclasses.replace(worker, crew_start={**worker.crew_start, job.id: eta})
                 trial = [*worker.plan[: ins.position], job, *worker.plan[ins.position :]]
                 etas, ends = timeline(synced, trial, now, travel)
-                old_etas, old_ends = timeline(worker, worker.plan, now, travel)
+                old_etas, old_ends = before[worker.id]
                 limit = max(worker.shift_end, old_ends[-1] if old_ends else 0.0)
                 if ends[ins.position] > worker.shift_end or ends[-1] > limit:
                     feasible = False

@@ -213,6 +213,7 @@ class Simulation:
         worker.plan = [j for j in worker.plan if j.crew > 1]
         if released:
             self.dispatcher.on_release(self, [self.orders[j.id] for j in released])
+        self.kick(worker)  # a crew job left at the head is started (see advance)
         self.dispatcher.on_workers_changed(self)
 
     def _on_arrive(self, oid: str) -> None:

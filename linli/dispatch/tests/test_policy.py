@@ -214,3 +214,31 @@ def test_reoptimise_never_loses_or_duplicates_a_job_and_never_costs_more(workers
         )
 
     assert total(final) <= total({w.id: [j.id for j in w.plan] for w in workers}) + 1e-6
+
+
+@settings(max_examples=80, deadline=None)
+@given(fleets(), places, st.integers(min_value=0, max_value=6 * 3600))
+def test_every_ranked_choice_is_qualified_within_shift_and_keeps_held_jobs_in_bounds(
+    workers, at, shift_left
+):
+    workers = [dataclasses.replace(w, shift_end=NOW + shift_left) for w in workers]
+    job = repair("new", at)
+    by_id = {w.id: w for w in workers}
+    for choice in rank(job, workers, NOW, TRAVEL):
+        w = by_id[choice.worker_ids[0]]
+        assert job.skills <= w.skills
+        plan = [*w.plan[: choice.positions[0]], job, *w.plan[choice.positions[0] :]]
+        before = dict(plan_etas(w, NOW, TRAVEL))
+        after = dict(plan_etas(dataclasses.replace(w, plan=plan), NOW, TRAVEL))
+        assert after["new"] == pytest.approx(choice.eta)
+        assert after["new"] + job.service_s <= w.shift_end + 1e-6
+        assert all(after[j] - before[j] <= MAX_PUSH_S + 1e-6 for j in before)
+
+
+def test_a_crew_job_waits_for_the_partner_in_the_timeline():
+    bath = Job(id="b1", dropoff=HOME, service_s=2700, skills=REPAIR, crew=2, placed_at=NOW)
+    after = repair("r1", at=HOME)
+    alone = worker("a", at=HOME, plan=[bath, after], crew_start={"b1": NOW + 1200})
+    etas = dict(plan_etas(alone, NOW, TRAVEL))
+    assert etas["b1"] == NOW + 1200  # the partner arrives 20 minutes from now
+    assert etas["r1"] == pytest.approx(NOW + 1200 + 2700)  # same building, no travel
