@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from linli.accounts.selectors import account_of, residents_actable_by
+from linli.eligibility.engine import EligibilityError
 from linli.orders.models import (
     FINAL_STATUSES,
     Offer,
@@ -89,7 +90,7 @@ def order_channel(*, user: AnyUser, resident: Resident) -> str:
     if paths is None:
         return OrderChannel.STAFF
     home = resident.household
-    area_path = home.building.micro_grid.path if home is not None else ""
+    area_path = home.building.micro_grid.path if home is not None else resident.area.path
     if area_path and any(area_path.startswith(p) for p in paths):
         return OrderChannel.STAFF
     raise ValidationError("该居民不在您负责的区域内，不能代为下单")
@@ -217,12 +218,24 @@ def event_write(
 # --- placing ----------------------------------------------------------------------------
 
 
+def _quote(*, service_type: ServiceType, resident: Resident, on: dt.datetime) -> ServiceQuote:
+    try:
+        return service_quote(
+            service_type=service_type, resident=resident, on=timezone.localdate(on)
+        )
+    except EligibilityError as error:
+        raise ValidationError(str(error)) from error
+
+
 def order_quote(
     *, service_type: ServiceType, resident: Resident, slot_start: dt.datetime | None = None
 ) -> ServiceQuote:
-    """The quote shown before confirming: priced on the slot's local date, or today."""
-    on = timezone.localdate(slot_start) if slot_start else timezone.localdate()
-    return service_quote(service_type=service_type, resident=resident, on=on)
+    """The quote shown before confirming: priced on the slot's local date, or today.
+
+    Raises:
+        ValidationError: the service is inactive or its eligibility scheme cannot price.
+    """
+    return _quote(service_type=service_type, resident=resident, on=slot_start or timezone.now())
 
 
 @transaction.atomic
@@ -271,11 +284,7 @@ def order_place(
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise ValidationError(f"备注最多 {MAX_NOTE} 字")
-    quoted = service_quote(
-        service_type=service_type,
-        resident=resident,
-        on=timezone.localdate(slot_start or now),
-    )
+    quoted = _quote(service_type=service_type, resident=resident, on=slot_start or now)
     if expected_price_fen is not None and expected_price_fen != quoted.price_fen:
         raise ValidationError(f"价格已变为 {quoted.price_text}，请确认后再下单")
     address = building.name if household is None else str(household)
@@ -463,6 +472,7 @@ def order_complete(
             now=now,
             note=note,
         )
+        workers_release(order)
         if note and order.completion_note != note:
             order.completion_note = note
             order.save(update_fields=["completion_note"])
@@ -473,6 +483,23 @@ def order_complete(
             )
             row.save()
     return order
+
+
+def workers_release(order: Order) -> None:
+    """Set back to 空闲 every worker of ``order`` who is 服务中 and holds no other open order
+    (after completion, cancellation or giving up; call inside the transaction)."""
+    from linli.orders.models import WorkerStatus
+
+    busy = Worker.objects.filter(offers__order=order, status=WorkerStatus.BUSY).distinct()
+    for worker in busy:
+        still = (
+            Offer.objects.filter(worker=worker, status=OfferStatus.ACCEPTED)
+            .exclude(order=order)
+            .exclude(order__status__in=FINAL_STATUSES)
+            .exists()
+        )
+        if not still:
+            Worker.objects.filter(pk=worker.pk).update(status=WorkerStatus.AVAILABLE)
 
 
 # --- cancelling -------------------------------------------------------------------------
@@ -527,6 +554,7 @@ def order_cancel(
     Offer.objects.filter(
         order=order, status__in=[OfferStatus.PENDING, OfferStatus.ACCEPTED]
     ).update(status=OfferStatus.WITHDRAWN, responded_at=now)
+    workers_release(order)
     event_write(
         order=order,
         action=OrderAction.CANCEL,

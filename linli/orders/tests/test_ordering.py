@@ -328,3 +328,29 @@ def test_complaint_without_comment_is_refused_and_nothing_written(scene) -> None
         order_rate(order=order, actor=scene.daughter_user, stars=3, complain=True)
     order.refresh_from_db()
     assert order.rating is None
+
+
+def test_worker_is_free_again_after_completion_or_cancellation(scene) -> None:  # type: ignore[no-untyped-def]
+    from linli.orders.models import WorkerStatus
+
+    order, carer = accepted(scene)
+    carer.refresh_from_db()
+    assert carer.status == WorkerStatus.BUSY
+    order_arrive(order=order, worker=carer, now=scene.now)
+    order_complete(order=order, worker=carer, now=scene.now)
+    carer.refresh_from_db()
+    assert carer.status == WorkerStatus.AVAILABLE
+    second, holder = accepted(scene, "housekeeping")
+    order_cancel(order=second, actor=scene.daughter_user, now=scene.now)
+    holder.refresh_from_db()
+    assert holder.status == WorkerStatus.AVAILABLE
+
+
+def test_staff_ordering_for_a_resident_without_household_uses_the_residents_area(scene) -> None:  # type: ignore[no-untyped-def]
+    from linli.people.models import Resident
+
+    Resident.objects.filter(pk=scene.daughter.pk).update(household=None)
+    scene.daughter.refresh_from_db()
+    staff = staff_user(scene.areas["community"], Role.COMMUNITY_ADMIN)
+    with pytest.raises(ValidationError, match="没有登记住址"):
+        place(scene, resident=scene.daughter, user=staff)

@@ -71,4 +71,8 @@ LABELS = {
     "residents": "居民",
     "family_links": "亲属关联",
     "emergency_contacts": "紧急联系人",
+    "providers": "服务商",
+    "workers": "服务人员",
+    "shifts": "排班",
+    "service_orders": "服务订单",
 }
