@@ -43,7 +43,9 @@ What the model still does not enforce is checked after each solve:
 * hard windows: the model lets a visit start late (tardiness). A late visit is taken out
   (the latest first) and reported unplanned, and the day is solved again;
 * a fixed visit pushed later by a new one: the new one is taken out.
-When the rounds or the time run out, every visit still failing a check is reported
+Once the plan passes, the visits taken out for lateness are tried again one by one (at
+most :data:`MAX_RETRIES`) and kept if the plan still passes. When the rounds or the time
+run out, every visit still failing a check is reported
 unplanned and the rest of that (valid) solution is kept.
 """
 
@@ -85,6 +87,8 @@ log = logging.getLogger(__name__)
 
 #: Solve → check → repair rounds at most (see the module docstring).
 MAX_ROUNDS = 10
+#: Visits taken out for lateness that are tried again once the plan is clean.
+MAX_RETRIES = 3
 #: Tolerance of the checks, minutes (floating sums of travel times).
 EPS_MIN = 1e-3
 #: Travel time (minutes) that forbids a leg: a route must start and end at its shift's markers.
@@ -637,6 +641,8 @@ def plan_day(
     excluded: dict[int, set[str]] = defaultdict(set)
     deadline = began + seconds
     active = list(bookings)
+    retry: list[int] = []  # taken out for lateness: tried again at the end
+    problems = _Problems()
     while active:
         model = _instance(active, pins, shift_list, excluded, date, partners)
         remaining = deadline - time.monotonic()
@@ -677,11 +683,34 @@ def plan_day(
             pk = min(problems.blocking)
             dropped.add(pk)
             unplanned[pk] = _reason(orders[pk], problems, pk)
+            retry.append(pk)
         elif problems.late and not problems.off_shift:
             pk = max(problems.late, key=lambda o: (problems.late[o], o))
             dropped.add(pk)
             unplanned[pk] = _reason(orders[pk], problems, pk)
+            retry.append(pk)
         active = [b for b in active if b.order.pk not in dropped]
+    if model is not None and active and not problems:
+        # A visit taken out early may fit once others moved: try each again, keep a
+        # clean plan only.
+        by_order = {b.order.pk: b for b in bookings}
+        for pk in retry[:MAX_RETRIES]:
+            remaining = deadline - time.monotonic()
+            if remaining < 2 * MIN_ROUND_S:
+                break
+            trial = [*active, by_order[pk]]
+            trial_model = _instance(trial, pins, shift_list, excluded, date, partners)
+            solution = plan(
+                trial_model.instance,
+                time_limit_s=remaining / 2,
+                seed=seed,
+                max_iterations=max_iterations,
+            )
+            result.rounds += 1
+            if not _check(trial_model, solution.visits, shifts):
+                active, model, visits = trial, trial_model, solution.visits
+                result.travel_min = _travel(model, visits)
+                unplanned.pop(pk, None)
     planned: dict[int, tuple[list[int], float]] = {}
     if model is not None and active:
         for visit in visits:
