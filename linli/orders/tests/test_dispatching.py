@@ -224,9 +224,11 @@ def test_everyone_declines_unfulfilled_and_the_community_admin_is_alerted(
 ) -> None:  # type: ignore[no-untyped-def]
     spread(scene, 50, 200, 900)
     order = dispatch(place(scene), now=scene.now)
-    for carer in scene.carers:
-        order = offer_decline(order=order, worker=offered_to(order), now=scene.now)
-        assert carer  # one decline per carer
+    asked = []
+    for _ in scene.carers:
+        asked.append(offered_to(order))
+        order = offer_decline(order=order, worker=asked[-1], now=scene.now)
+    assert sorted(a.pk for a in asked) == sorted(c.pk for c in scene.carers)
     assert order.status == OrderStatus.UNFULFILLED
     assert order.unfulfilled_at == scene.now
     assert actions(order) == ["place"] + ["offer", "decline"] * 3 + ["unfulfil"]
@@ -441,3 +443,16 @@ def test_a_planned_visit_soon_keeps_a_carer_from_a_long_job(scene) -> None:  # t
     assert offered_to(order) == others[0]
     # and the planned visit is left as it was
     assert Offer.objects.filter(worker=holder, status=OfferStatus.PENDING).count() == 1
+
+
+def test_after_eight_refusals_the_order_is_unfulfilled_even_with_carers_left(
+    scene, community_admin
+) -> None:  # type: ignore[no-untyped-def]
+    extra = [worker(scene.profile, name=f"护工{i}") for i in range(6)]  # nine in all
+    order = dispatch(place(scene), now=scene.now)
+    for _ in range(dispatching.MAX_OFFERS):
+        order = offer_decline(order=order, worker=offered_to(order), now=scene.now)
+    assert order.status == OrderStatus.UNFULFILLED
+    assert order.offers.count() == dispatching.MAX_OFFERS
+    assert f"{dispatching.MAX_OFFERS} 名" in order.events.get(action="unfulfil").note
+    assert len(extra) + len(scene.carers) > dispatching.MAX_OFFERS
