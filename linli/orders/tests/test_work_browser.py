@@ -140,6 +140,7 @@ def test_carer_gets_an_offer_and_works_it_through_on_a_phone(
     dispatch(order, now=scene.now)
     accept = phone.get_by_role("button", name="接单")
     accept.wait_for(timeout=POLL_WAIT_MS)
+    assert phone.title().startswith("【新派单】")  # the tab says so (and the phone vibrates)
     offer_text = phone.locator("#offer-area").inner_text()
     assert "助浴服务" in offer_text and "请带防滑垫" in offer_text
     assert "还剩" in offer_text and "10:01:30" in offer_text

@@ -1,10 +1,13 @@
-/* /work/: tick the offer's countdown once a second, and refresh the offer area (htmx)
-   when the time is up. The page already says the deadline as text; this only keeps the
-   seconds current. Counted from the server's figure and the page's own clock, so a
-   phone whose clock is wrong still shows the right number. */
+/* /work/: the offer area. Ticks the countdown once a second and refreshes the area (htmx)
+   when the time is up; when a new offer arrives by polling, the phone vibrates (where the
+   browser allows) and the tab title says so. The page already states the deadline as text;
+   this only keeps the seconds current, counted from the server's figure and the page's own
+   clock, so a phone whose clock is wrong still shows the right number. */
 (function () {
   "use strict";
   var started = new WeakMap();
+  var title = document.title;
+
   function tick() {
     document.querySelectorAll("[data-seconds-left]").forEach(function (el) {
       if (!started.has(el)) { started.set(el, Date.now()); }
@@ -18,5 +21,14 @@
       }
     });
   }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var area = document.getElementById("offer-area");
+    if (!area || !area.contains(event.detail.elt)) { return; }
+    var waiting = area.querySelector(".offer-accept") !== null;
+    document.title = waiting ? "【新派单】" + title : title;
+    if (waiting && navigator.vibrate) { navigator.vibrate([300, 150, 300]); }
+  });
+
   setInterval(tick, 1000);
 })();
