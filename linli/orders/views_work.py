@@ -486,19 +486,11 @@ def order_step(request: HttpRequest, worker: Worker, pk: int, step: str) -> Http
         context.update(worker=worker, error=_message(error), note=note)
         status = 409 if wrong_state else 400
         return render(request, "orders/work/order.html", context, status=status)
-    if step == "complete":
-        _free_if_idle(worker)
+    if step == "complete":  # the service set the worker back to 空闲 if nothing else is held
         messages.success(request, f"已完成服务：{order.number}")
         return redirect("work:today")
     messages.success(request, f"{spec.label}：已记录")
     return redirect("work:order", pk=order.pk)
-
-
-def _free_if_idle(worker: Worker) -> None:
-    """Back to 空闲 after the last held order is done (accepting set 服务中)."""
-    worker.refresh_from_db(fields=["status"])
-    if worker.status == WorkerStatus.BUSY and not held_offers(worker):
-        worker_status_set(worker=worker, status=WorkerStatus.AVAILABLE)
 
 
 # --- position pings ---------------------------------------------------------------------
