@@ -143,6 +143,10 @@ def worker_required(
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
+            if request.headers.get("HX-Request"):  # a poll after the session ended: the
+                # whole page goes to the log-in form, not the offer area
+                login = redirect_to_login(reverse("work:today"))
+                return HttpResponse(headers={"HX-Redirect": login["Location"]})
             return redirect_to_login(request.get_full_path())
         worker = worker_for(request.user)
         if worker is None:

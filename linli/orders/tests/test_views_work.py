@@ -540,6 +540,12 @@ def test_anonymous_visitors_are_sent_to_the_log_in_page(scene, offered) -> None:
     assert order.offers.get(status=OfferStatus.PENDING)
 
 
+def test_a_poll_after_the_session_ended_sends_the_whole_page_to_log_in(scene) -> None:  # type: ignore[no-untyped-def]
+    response = Client().get(reverse("work:offer_area"), {"shown": "none"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == "/accounts/login/?next=/work/"
+
+
 def test_non_workers_get_403(scene, offered, carers) -> None:  # type: ignore[no-untyped-def]
     order, carer = offered
     retired = carers[2] if carers[2] != carer else carers[1]
