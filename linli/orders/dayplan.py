@@ -768,7 +768,7 @@ def _write(
     with transaction.atomic():
         rows = {
             o.pk: o
-            for o in Order.objects.select_for_update()
+            for o in Order.objects.select_for_update(of=("self",))
             .filter(pk__in=list(orders))
             .select_related("service_type")
             .order_by("pk")

@@ -595,9 +595,12 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
     orders: set[int] = set()
     for pk in due:
         with transaction.atomic():
+            # The order row first, as every transition locks it: an accept racing this
+            # expiry either sees the offer expired or its acceptance is seen here.
+            order_id = Offer.objects.filter(pk=pk).values_list("order_id", flat=True).first()
+            Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
             offer = (
-                Offer.objects.select_for_update()
-                .select_related("order", "worker")
+                Offer.objects.select_related("order", "worker")
                 .filter(pk=pk, status=OfferStatus.PENDING)
                 .first()
             )

@@ -85,9 +85,9 @@ def _acceptor(order_pk: int, worker_pk: int, now: dt.datetime) -> Callable[[], o
 
 
 def _check_offers() -> None:
-    """No carer with two pending offers; no order with more pending offers than its crew;
+    """No carer with two pending offers (the day plan's planned offers aside); no order with more pending offers than its crew;
     every order assigned with a live offer, or still placed (never lost)."""
-    pending = Offer.objects.filter(status=OfferStatus.PENDING)
+    pending = Offer.objects.filter(status=OfferStatus.PENDING, planned=False)
     per_worker = Counter(pending.values_list("worker_id", flat=True))
     assert max(per_worker.values(), default=0) <= 1, per_worker
     for order in Order.objects.all():
@@ -166,3 +166,69 @@ def test_racing_dispatches_and_accepts_never_double_book(seeded, scene, round_):
         Offer.objects.filter(status=OfferStatus.ACCEPTED).values_list("worker_id", flat=True)
     )
     assert sum(held.values()) == ORDERS + CREWS
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_accept_racing_the_expiry_is_one_or_the_other(seeded, scene, round_):  # type: ignore[no-untyped-def]
+    from linli.orders.dispatching import offer_seconds, offers_expire
+
+    order = order_place(
+        service_type=scene.service("housekeeping"),
+        resident=scene.mother,
+        placed_by=scene.daughter_user,
+        now=scene.now,
+    )
+    dispatch(order, now=scene.now)
+    [offer] = Offer.objects.filter(order=order, status=OfferStatus.PENDING)
+    limit = scene.now + dt.timedelta(seconds=offer_seconds())
+    # The carer taps accept a moment before the limit while the sweep runs just after it
+    outcomes = race(
+        _acceptor(order.pk, offer.worker_id, limit - dt.timedelta(milliseconds=100)),
+        lambda: offers_expire(now=limit + dt.timedelta(milliseconds=100)),
+    )
+    assert all(o in ("ok", "ValidationError") for o in outcomes), outcomes
+    offer.refresh_from_db()
+    order.refresh_from_db()
+    others = Offer.objects.filter(order=order).exclude(pk=offer.pk)
+    if offer.status == OfferStatus.ACCEPTED:
+        assert order.status == OrderStatus.ACCEPTED
+        assert not others.exists()
+    else:
+        assert offer.status == OfferStatus.EXPIRED
+        assert order.status == OrderStatus.ASSIGNED
+        assert others.filter(status=OfferStatus.PENDING).count() == 1
+    _check_offers()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(2))
+def test_day_plan_racing_dispatch_never_gives_one_booking_both(seeded, scene, round_):  # type: ignore[no-untyped-def]
+    from linli.orders.dayplan import plan_day
+    from linli.orders.tests.factories import local
+
+    bookings = [
+        order_place(
+            service_type=scene.service("housekeeping"),
+            resident=scene.mother,
+            placed_by=scene.daughter_user,
+            slot_start=local(scene.now.date(), 11 + i),
+            slot_end=local(scene.now.date(), 12 + i),
+            now=scene.now,
+        )
+        for i in range(3)
+    ]
+    # When tonight's plan for today runs while the sweep dispatches the bookings due soon
+    calls: list[Callable[[], object]] = [
+        lambda: plan_day(date=scene.now.date(), now=scene.now, seconds=5, max_iterations=30)
+    ]
+    calls += [_dispatcher(b.pk, scene.now) for b in bookings]
+    outcomes = race(*calls)
+    assert outcomes == ["ok"] * 4, (connection.vendor, outcomes)
+    # Then each booking is held by the plan or by a real-time offer, never both
+    for booking in bookings:
+        live = Offer.objects.filter(
+            order=booking, status__in=[OfferStatus.PENDING, OfferStatus.ACCEPTED]
+        )
+        assert live.count() <= 1, list(live.values("planned", "worker_id"))
+    _check_offers()
