@@ -13,9 +13,20 @@ turns database rows into its inputs and its answer into an :class:`Offer`:
   waits (immediate orders nobody could take yet, time-slot bookings coming due), and
   re-optimise held work that has not started.
 
+A booking is dispatched only from ``ORDERS_SCHEDULED_LEAD_S`` before its slot (earlier
+calls leave it ``placed``); until then the day plan (:mod:`linli.orders.dayplan`) may
+give it *planned* offers, which never expire and do not count as "deciding". Workers who
+declined an order or let its offer lapse are not asked again; a worker whose offer was
+withdrawn by re-optimisation may be. Appointments (an accepted booking, a planned visit)
+later in the day end the worker's usable time for on-demand jobs at the appointment less
+the way there, so an on-demand job never makes them late for it. Re-optimisation moves
+only immediate one-worker jobs, among the workers qualified for each (a worker who became
+free included), and re-sequences plans by expected arrival.
+
 No double-booking: a dispatch locks the order row, then the chosen workers' rows with
 ``SKIP LOCKED`` (a worker another dispatch is deciding about is simply passed over), and
-re-reads their offers under the lock. The partial unique constraints on :class:`Offer`
+re-reads their offers under the lock (a pending offer, or held work that changed since
+the choice was computed, makes it try the next choice). The partial unique constraints on :class:`Offer`
 (one pending offer per worker; a worker holds an order once) are the database's backstop.
 An order nobody can take — no qualified worker on shift, or every one declined — becomes
 ``unfulfilled`` and the staff of its area are alerted.
@@ -761,26 +772,40 @@ def _move(order_id: int, *, to_worker: int, eta: float, now: dt.datetime) -> int
 def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The periodic job (every minute, and after changes): expire, dispatch, re-optimise.
 
-    Returns counts: ``{"expired", "dispatched", "moved"}``. Never raises: an order that
-    fails is logged and skipped so one bad row cannot stop the others.
+    Returns counts: ``{"expired", "dispatched", "unfulfilled", "moved"}`` — offers
+    expired, waiting orders that got an offer, waiting orders given up, jobs moved between
+    workers. Never raises: a step or an order that fails is logged and skipped so one bad
+    row cannot stop the others.
     """
     now = now or timezone.now()
-    expired = offers_expire(now=now)
-    dispatched = 0
+    expired = 0
+    try:
+        expired = offers_expire(now=now)
+    except Exception:
+        log.exception("offer expiry failed")
+    dispatched = unfulfilled = 0
     for order in waiting_orders(now=now):
         try:
             after = dispatch(order, now=now)
         except Exception:
             log.exception("dispatch of order %s failed", order.pk)
             continue
-        dispatched += int(after.status != OrderStatus.PLACED)
+        if after.status == OrderStatus.UNFULFILLED:
+            unfulfilled += 1
+        elif after.offers.filter(status=OfferStatus.PENDING).exists():
+            dispatched += 1
     moved = 0
     if getattr(settings, "ORDERS_REOPTIMISE", True):
         try:
             moved = reoptimise_held(now=now)
         except Exception:
             log.exception("re-optimisation failed")
-    return {"expired": expired, "dispatched": dispatched, "moved": moved}
+    return {
+        "expired": expired,
+        "dispatched": dispatched,
+        "unfulfilled": unfulfilled,
+        "moved": moved,
+    }
 
 
 SWEEP_TASK = "linli.orders.dispatching.sweep"
