@@ -26,8 +26,9 @@ free included), and re-sequences plans by expected arrival.
 No double-booking: a dispatch locks the order row, then the chosen workers' rows with
 ``SKIP LOCKED`` (a worker another dispatch is deciding about is simply passed over), and
 re-reads their offers under the lock (a pending offer, or held work that changed since
-the choice was computed, makes it try the next choice). The partial unique constraints on :class:`Offer`
-(one pending offer per worker; a worker holds an order once) are the database's backstop.
+the choice was computed, makes it try the next choice). The partial unique constraints
+on :class:`Offer` (one pending offer per worker; a worker holds an order once) are the
+database's backstop.
 An order nobody can take — no qualified worker on shift, or every one declined — becomes
 ``unfulfilled`` and the staff of its area are alerted.
 """

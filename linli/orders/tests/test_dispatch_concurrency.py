@@ -85,8 +85,9 @@ def _acceptor(order_pk: int, worker_pk: int, now: dt.datetime) -> Callable[[], o
 
 
 def _check_offers() -> None:
-    """No carer with two pending offers (the day plan's planned offers aside); no order with more pending offers than its crew;
-    every order assigned with a live offer, or still placed (never lost)."""
+    """No carer with two pending offers (the day plan's planned offers aside); no order
+    with more live offers than its crew; every order assigned with a live offer, or still
+    placed (never lost)."""
     pending = Offer.objects.filter(status=OfferStatus.PENDING, planned=False)
     per_worker = Counter(pending.values_list("worker_id", flat=True))
     assert max(per_worker.values(), default=0) <= 1, per_worker
