@@ -1,0 +1,319 @@
+"""The routine detector: learn each person's quiet spells, alert on an unusual silence.
+
+Signs of life (:func:`activity`): a door opening or closing, motion, an SOS or smoke event, a
+water-meter increase of at least 0.5 litre, and a power-meter reading whose mean rate since the
+previous reading exceeds 1.25 × the person's base load + 15 W (the fridge and standby alone do
+not count; the base load is the 20th percentile of the person's earlier rates). A meter
+reading is a sign of life at the moment it arrives, never earlier (the detector is causal).
+
+Routine (:func:`thresholds`), learnt for each day *d* only from signs of life **before** *d*
+(at most ``history_days`` back): every quiet spell — the time from one sign of life to the next —
+is filed by the half hour of the day it started in and by whether it started with the door
+(a door event within the hour before: the person may have gone out) or at home. For a spell
+starting at home in half hour *b*, the *n* earlier home spells that started within
+±``window_bins`` half hours (±3 h when fewer than ``min_spells``) give a survival curve whose
+tail is fitted as exponential from its ``tail_k`` longest spells (Hill-type estimate):
+S(t) ≈ (k/n)·exp(−(t − L₍ₖ₎)/θ). The tolerated silence is the *t* where S(t) falls to
+``alpha`` — a hazard-style threshold, per person and per hour: a quiet night is normal because
+this person's nights were always quiet; a quiet morning is not, because her mornings never
+were. It is kept between ``floor_s`` (5 h: a few quiet hours by day are ordinary for anyone)
+and ``cap_s``. Spells that start with the door are tolerated up to ``cap_s``: with door, water
+and power meters alone a day out and a fall just after coming home look the same, and days out
+are far commoner. ``cap_s`` (12 h) is the fixed city rule kept as an outer limit: no silence on
+every sensor outlasts the "no water in 12 h" window without an alert, which also keeps the
+"no door in 24 h" rule.
+
+Alerts (:func:`detect`): ``silence`` when a spell outlasts its tolerance (one per spell);
+``sos`` and ``smoke`` at once; ``water_running`` when a water meter shows use in every report
+for ``water_running_s`` (3 h) with reports at most ``water_gap_s`` apart (a tap left open, a
+leak). Away mode: an announced away entry holds silence alerts from its ``from`` until its
+``to``, or until a detected return — the first sign of life after a quiet spell of at least
+``return_gap_s`` that began no earlier than an hour before ``from``. A silence still running
+when away mode ends raises its alert then. Ground truth is never an input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from linli.routines.traces import (
+    DOOR_CLOSE,
+    DOOR_OPEN,
+    MOTION,
+    POWER,
+    SMOKE,
+    SOS,
+    WATER,
+    ResidentEvents,
+)
+
+HOUR = 3600
+DAY = 86400
+BIN_S = 1800
+BINS = DAY // BIN_S
+
+SILENCE = "silence"
+ALERT_SOS = "sos"
+ALERT_SMOKE = "smoke"
+WATER_RUNNING = "water_running"
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Tuning of the detector; times in seconds. Defaults are those measured in
+    ``docs/performance.md`` (care alerts — detection)."""
+
+    learn_days: int = 7
+    history_days: int = 28
+    window_bins: int = 2
+    min_spells: int = 4
+    tail_k: int = 5
+    alpha: float = 0.003
+    door_to_cap: bool = True
+    theta_min_s: float = 900.0
+    margin_s: float = 0.0
+    floor_s: float = 5 * HOUR
+    cap_s: float = 12 * HOUR
+    water_min_l: float = 0.5
+    power_factor: float = 1.25
+    power_extra_w: float = 15.0
+    water_running_s: float = 3 * HOUR
+    water_gap_s: float = 1200.0
+    return_gap_s: float = 6 * HOUR
+    utc_offset_s: int = 8 * HOUR
+    door_recent_s: float = HOUR
+
+
+@dataclass(frozen=True)
+class Alert:
+    resident: str
+    ts: int  # seconds since the epoch
+    kind: str
+
+
+def day_index(ts: np.ndarray | int, origin: int, cfg: DetectorConfig) -> np.ndarray:
+    """Local day number of each time, day 0 starting at ``origin`` (a local midnight, UTC s)."""
+    return np.floor_divide(np.asarray(ts) - origin, DAY)
+
+
+def power_baselines(ev: ResidentEvents, origin: int, days: int, cfg: DetectorConfig) -> np.ndarray:
+    """Base load (W) for each day: 20th percentile of the hourly rates seen before that day
+    (day 0 uses its own readings, it is never scored). NaN when there were no readings."""
+    rows = (ev.kind == POWER) & (ev.elapsed > 0) & (ev.delta >= 0)
+    rates = ev.delta[rows] / ev.elapsed[rows] * HOUR
+    when = day_index(ev.ts[rows], origin, cfg)
+    out = np.full(days, np.nan)
+    for d in range(days):
+        lo = max(0, d - cfg.history_days)
+        seen = rates[(when >= lo) & (when < max(d, 1))]
+        if seen.size:
+            out[d] = np.percentile(seen, 20)
+    return out
+
+
+def activity(
+    ev: ResidentEvents, origin: int, days: int, cfg: DetectorConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signs of life: (times in s sorted, True where the sign was the door)."""
+    kind = ev.kind
+    door = (kind == DOOR_OPEN) | (kind == DOOR_CLOSE)
+    alive = door | (kind == MOTION) | (kind == SOS) | (kind == SMOKE)
+    alive |= (kind == WATER) & (ev.delta >= cfg.water_min_l)
+    power = (kind == POWER) & (ev.elapsed > 0)
+    if power.any():
+        base = power_baselines(ev, origin, days, cfg)
+        d = np.clip(day_index(ev.ts[power], origin, cfg), 0, days - 1)
+        rate = ev.delta[power] / ev.elapsed[power] * HOUR
+        limit = base[d] * cfg.power_factor + cfg.power_extra_w
+        idx = np.nonzero(power)[0]
+        alive[idx[rate > limit]] = True
+    times = ev.ts[alive]
+    # A meter reading reports use over the interval before it: a silence that starts with
+    # it still follows a door event when one came within the last ``door_recent_s``.
+    door_times = ev.ts[door]
+    recent = np.searchsorted(door_times, times - cfg.door_recent_s, side="right")
+    upto = np.searchsorted(door_times, times, side="right")
+    return times, upto > recent
+
+
+def _away_windows(
+    times: np.ndarray, away: list[tuple[int, int]], cfg: DetectorConfig
+) -> list[tuple[int, int]]:
+    """Announced away entries → suppression windows [from, end), end at a detected return."""
+    windows = []
+    for start, end in away:
+        stop = end
+        inside = np.nonzero((times >= start) & (times < end))[0]
+        for i in inside:
+            prev = times[i - 1] if i > 0 else None
+            if prev is not None and prev >= start - HOUR and times[i] - prev >= cfg.return_gap_s:
+                stop = int(times[i])
+                break
+        windows.append((start, stop))
+    return windows
+
+
+def _spell_ok(starts: np.ndarray, ends: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:
+    ok = np.ones(starts.shape, dtype=bool)
+    for lo, hi in windows:
+        ok &= ~((starts < hi) & (ends > lo))
+    return ok
+
+
+def thresholds(
+    times: np.ndarray,
+    from_door: np.ndarray,
+    origin: int,
+    days: int,
+    windows: list[tuple[int, int]],
+    cfg: DetectorConfig,
+) -> np.ndarray:
+    """Tolerated silence in s, shape (days, 2, BINS): [day, started with door?, half hour].
+
+    Row *d* uses only quiet spells that ended before day *d* began (and not during away mode).
+    From the *n* spells filed near a half hour, the *k* = ``tail_k`` longest give an
+    exponential tail (Hill-type: θ = mean excess of the longer ones over the *k*-th,
+    L₍ₖ₎): S(t) ≈ (k / n) · exp(−(t − L₍ₖ₎) / θ), and the tolerance is the *t* where S(t)
+    falls to ``alpha``. Where too few spells are known the tolerance is ``cap_s``.
+    """
+    out = np.full((days, 2, BINS), cfg.cap_s)
+    if times.size < 2:
+        return out
+    starts, ends = times[:-1], times[1:]
+    ok = _spell_ok(starts, ends, windows)
+    length = (ends - starts)[ok].astype(float)
+    kind = from_door[:-1][ok].astype(np.int64)
+    sbin = ((starts[ok] + cfg.utc_offset_s) % DAY) // BIN_S
+    eday = np.clip(day_index(ends[ok], origin, cfg), 0, days - 1)
+    k = cfg.tail_k
+    group = (eday * 2 + kind) * BINS + sbin
+    order = np.lexsort((-length, group))
+    g_sorted, l_sorted = group[order], length[order]
+    rank = np.arange(order.size) - np.searchsorted(g_sorted, g_sorted, side="left")
+    flat = np.full((days * 2 * BINS, k), -np.inf)
+    kept = rank < k
+    flat[g_sorted[kept], rank[kept]] = l_sorted[kept]
+    top = flat.reshape(days, 2, BINS, k)
+    count = np.bincount(group, minlength=days * 2 * BINS).reshape(days, 2, BINS)
+    for d in range(1, days):
+        lo = max(0, d - cfg.history_days)
+        pool = np.moveaxis(top[lo:d], 0, 2).reshape(2, BINS, -1)
+        c = count[lo:d].sum(axis=0)
+        narrow = _tail(pool, c, cfg.window_bins, cfg)
+        wide = _tail(pool, c, 6, cfg)
+        n = _circular(c, cfg.window_bins, np.add)
+        n_wide = _circular(c, 6, np.add)
+        fallback = np.where(n_wide >= cfg.min_spells, wide, np.inf)
+        tol = np.where(n >= cfg.min_spells, narrow, fallback)
+        out[d] = np.clip(tol, cfg.floor_s, cfg.cap_s)
+    if cfg.door_to_cap:
+        out[:, 1, :] = cfg.cap_s
+    return out
+
+
+def _tail(pool: np.ndarray, count: np.ndarray, w: int, cfg: DetectorConfig) -> np.ndarray:
+    """Silence at which the fitted survival of the spells within ±w bins reaches ``alpha``."""
+    near = np.concatenate([np.roll(pool, s, axis=1) for s in range(-w, w + 1)], axis=2)
+    n = _circular(count, w, np.add).astype(float)
+    k = cfg.tail_k
+    longest = -np.sort(-near, axis=2)[:, :, :k]
+    k_eff = np.minimum(n, k)
+    idx = np.clip(k_eff.astype(np.int64) - 1, 0, k - 1)
+    kth = np.take_along_axis(longest, idx[..., None], axis=2)[..., 0]
+    above = np.where(np.isfinite(longest), longest, 0.0)
+    sum_above = above.sum(axis=2) - kth
+    theta = np.where(k_eff > 1, sum_above / np.maximum(k_eff - 1, 1) - kth, 0.0)
+    theta = np.maximum(theta, cfg.theta_min_s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        extra = theta * np.log(k_eff / (np.maximum(n, 1) * cfg.alpha))
+    return np.where(n > 0, kth + np.maximum(extra, 0.0) + cfg.margin_s, np.inf)
+
+
+def _circular(a: np.ndarray, k: int, op: np.ufunc) -> np.ndarray:
+    out = a.copy()
+    for shift in range(1, k + 1):
+        out = op(out, np.roll(a, shift, axis=-1))
+        out = op(out, np.roll(a, -shift, axis=-1))
+    return out
+
+
+def silence_alerts(
+    times: np.ndarray,
+    from_door: np.ndarray,
+    tolerance: np.ndarray,
+    origin: int,
+    end: int,
+    windows: list[tuple[int, int]],
+    cfg: DetectorConfig,
+) -> np.ndarray:
+    """Alert times (s) of the quiet spells that outlast their tolerance, before ``end``.
+
+    A spell is judged with the routine of the day it started (or of day ``learn_days`` if it
+    started during learning), so with data from before the alert's day only.
+    """
+    if times.size == 0:
+        return np.zeros(0, np.int64)
+    days = tolerance.shape[0]
+    model = np.clip(day_index(times, origin, cfg), cfg.learn_days, days - 1)
+    sbin = ((times + cfg.utc_offset_s) % DAY) // BIN_S
+    due = times + tolerance[model, from_door.astype(np.int64), sbin].astype(np.int64)
+    nxt = np.append(times[1:], np.iinfo(np.int64).max)
+    for lo, hi in windows:
+        held = (due >= lo) & (due < hi)
+        due[held] = hi
+    fire = (due < nxt) & (due < end)
+    return np.unique(due[fire])
+
+
+def water_running(ev: ResidentEvents, cfg: DetectorConfig) -> np.ndarray:
+    """Times (s) at which a water meter has shown use in every report for ``water_running_s``."""
+    rows = np.nonzero(ev.kind == WATER)[0]
+    alerts = []
+    began: float | None = None
+    fired = False
+    for i in rows.tolist():
+        delta, gap, ts = ev.delta[i], ev.elapsed[i], int(ev.ts[i])
+        if delta > 0 and gap <= cfg.water_gap_s:
+            if began is None:
+                began, fired = ts - gap, False
+            if not fired and ts - began >= cfg.water_running_s:
+                alerts.append(ts)
+                fired = True
+        else:
+            began = None
+    return np.asarray(alerts, dtype=np.int64)
+
+
+def detect(
+    resident: str,
+    ev: ResidentEvents,
+    *,
+    origin: int,
+    days: int,
+    away: list[tuple[int, int]] | None = None,
+    cfg: DetectorConfig | None = None,
+) -> list[Alert]:
+    """All alerts for one resident on days ``learn_days`` … ``days - 1`` after ``origin``.
+
+    ``ev`` are the resident's events (from :func:`linli.routines.traces.split_by_resident`),
+    ``origin`` the local midnight starting day 0 (UTC seconds), ``away`` the announced away
+    entries as (from, to) seconds. Returns alerts sorted by time.
+    """
+    cfg = cfg or DetectorConfig()
+    start = origin + cfg.learn_days * DAY
+    end = origin + days * DAY
+    times, from_door = activity(ev, origin, days, cfg)
+    windows = _away_windows(times, away or [], cfg)
+    tolerance = thresholds(times, from_door, origin, days, windows, cfg)
+    found: list[Alert] = []
+    spells = silence_alerts(times, from_door, tolerance, origin, end, windows, cfg)
+    for ts in spells.tolist():
+        found.append(Alert(resident, int(ts), SILENCE))
+    for code, name in ((SOS, ALERT_SOS), (SMOKE, ALERT_SMOKE)):
+        for ts in ev.ts[ev.kind == code].tolist():
+            found.append(Alert(resident, int(ts), name))
+    for ts in water_running(ev, cfg).tolist():
+        found.append(Alert(resident, int(ts), WATER_RUNNING))
+    return sorted((a for a in found if start <= a.ts < end), key=lambda a: (a.ts, a.kind))
