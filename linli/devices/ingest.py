@@ -1,7 +1,7 @@
 """The ingestion core shared by MQTT and HTTP: validate, resolve devices, store in bulk.
 
 :func:`ingest` takes the decoded items of one message (or HTTP batch), stores the good
-events with one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per 1,000 rows and writes a
+events with one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per 2,000 rows and writes a
 dead letter for each bad one, all in one transaction: if the database fails, nothing of
 the batch is written and the caller may simply retry (the idempotency key makes the retry
 harmless). Events may arrive late and in any order; only times beyond the future tolerance
@@ -26,7 +26,7 @@ from linli.devices import partitions
 from linli.devices.models import EVENT_KINDS_BY_DEVICE, DeadLetter, Device, DeviceEvent
 from linli.devices.payload import EventIn, PayloadError, validate_event
 
-INSERT_CHUNK = 1000
+INSERT_CHUNK = 2000
 #: Registry changes (a new or deactivated device) reach a running ingestor within this time.
 DEVICE_CACHE_SECONDS = 60.0
 
@@ -312,24 +312,37 @@ def _rows(parsed: dict[int, tuple[EventIn, DeviceInfo]]) -> list[Row]:
 def write_rows(rows: list[Row], *, received_at: dt.datetime | None = None) -> set[tuple]:
     """Insert ``rows`` (device id, event id, ts in UTC, kind, value), skipping conflicts.
 
-    Returns the ``(device id, event id, ts)`` keys that were new. One statement per
-    ``INSERT_CHUNK`` rows; the caller holds the transaction.
+    Returns the ``(device id, event id, ts)`` keys that were new. PostgreSQL gets one
+    ``INSERT … SELECT FROM json_array_elements(%s)`` per ``INSERT_CHUNK`` rows (two
+    parameters instead of six per row: planning and adapting a 12,000-parameter VALUES list
+    costs more than the insert);
+    SQLite a multi-row ``VALUES``. The caller holds the transaction.
     """
     received = received_at or timezone.now()
-    adapt = connection.ops.adapt_datetimefield_value
-    received_db = adapt(received)
     table = connection.ops.quote_name(DeviceEvent._meta.db_table)
+    columns = "device_id, event_id, ts, kind, value, received_at"
+    tail = "ON CONFLICT DO NOTHING RETURNING device_id, event_id, ts"
     inserted: set[tuple] = set()
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
-        params: list[Any] = []
-        for device_id, event_id, ts, kind, value in chunk:
-            params += [device_id, event_id, adapt(ts), kind, value, received_db]
-        values = ",".join(["(%s,%s,%s,%s,%s,%s)"] * len(chunk))
-        sql = (
-            f"INSERT INTO {table} (device_id, event_id, ts, kind, value, received_at) "
-            f"VALUES {values} ON CONFLICT DO NOTHING RETURNING device_id, event_id, ts"
-        )
+        if connection.vendor == "postgresql":
+            # The rows travel as one JSON text (json.dumps is C code) instead of per-value
+            # parameters, which psycopg would adapt one by one in Python.
+            data = json.dumps([(d, e, ts.isoformat(), k, v) for d, e, ts, k, v in chunk])
+            sql = (
+                f"INSERT INTO {table} ({columns}) "
+                "SELECT (r->>0)::bigint, r->>1, (r->>2)::timestamptz, r->>3, (r->>4)::float8, %s "
+                f"FROM json_array_elements(%s::json) AS r {tail}"
+            )
+            params: list[Any] = [received, data]
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            received_db = adapt(received)
+            params = []
+            for device_id, event_id, ts, kind, value in chunk:
+                params += [device_id, event_id, adapt(ts), kind, value, received_db]
+            values_sql = ",".join(["(%s,%s,%s,%s,%s,%s)"] * len(chunk))
+            sql = f"INSERT INTO {table} ({columns}) VALUES {values_sql} {tail}"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for device_id, event_id, ts_db in cursor.fetchall():

@@ -6,7 +6,7 @@
   bound to a household (and optionally a resident and a building).
 * :class:`DeviceEvent` — one event. On PostgreSQL the table is partitioned by month on
   ``ts`` (migration 0002, :mod:`linli.devices.partitions`); the idempotency key is
-  ``(device, event_id, ts)`` on both databases because a unique key of a partitioned table
+  ``(device, ts, event_id)`` on both databases because a unique key of a partitioned table
   must contain the partition key.
 * :class:`DeadLetter` — a message or event that could not be stored, with the reason.
 """
@@ -141,7 +141,7 @@ class DeviceEvent(models.Model):
     monthly partition (:func:`linli.devices.partitions.retention_apply`).
     """
 
-    # No index of its own: (device, ts) and the idempotency key both start with it.
+    # No index of its own: the idempotency key (device, ts, event_id) starts with it.
     device = models.ForeignKey(
         Device,
         on_delete=models.CASCADE,
@@ -159,12 +159,13 @@ class DeviceEvent(models.Model):
         verbose_name = "设备事件"
         verbose_name_plural = "设备事件"
         ordering = ["-ts"]
+        # One index serves both idempotency and "this device's events in a time range"
+        # (each extra index on the events table costs about a third of the insert rate).
         constraints = [
             models.UniqueConstraint(
-                fields=["device", "event_id", "ts"], name="device_event_idempotency"
+                fields=["device", "ts", "event_id"], name="device_event_idempotency"
             )
         ]
-        indexes = [models.Index(fields=["device", "ts"], name="device_event_device_ts")]
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.kind} {self.ts:%Y-%m-%d %H:%M:%S}"

@@ -185,6 +185,8 @@ class Ingestor:
         self.stopping = threading.Event()
         self.totals = IngestResult()
         self.db_failures = 0
+        self.writes = 0  # committed writes (transactions)
+        self.write_seconds = 0.0  # time spent in them, validation included
         self._writer: threading.Thread | None = None
         self.client = self._client()
 
@@ -301,8 +303,11 @@ class Ingestor:
         while True:
             try:
                 close_old_connections()
+                started = time.perf_counter()
                 batches = [self.scopes.batch(m.topic, m.payload) for m in messages]
                 results = self.write(batches)
+                self.writes += 1
+                self.write_seconds += time.perf_counter() - started
                 break
             except (OperationalError, InterfaceError) as exc:
                 # The database is down or restarting: keep the messages, unacknowledged.

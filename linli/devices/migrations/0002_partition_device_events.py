@@ -4,7 +4,7 @@ The table made by 0001 is empty here, so it is dropped and created again as a
 ``PARTITION BY RANGE (ts)`` table with the same columns. Differences forced by
 partitioning: the primary key is ``(id, ts)`` (Django still treats ``id`` as the primary
 key; the sequence keeps it unique) and ``id`` is a ``bigserial`` (identity columns on
-partitioned tables need PostgreSQL 17). The idempotency key ``(device_id, event_id, ts)``
+partitioned tables need PostgreSQL 17). The idempotency key ``(device_id, ts, event_id)``
 already contains ``ts``. Monthly partitions are created by
 :func:`linli.devices.partitions.partitions_ensure`. SQLite keeps the plain table.
 """
@@ -23,9 +23,8 @@ CREATE TABLE devices_deviceevent (
     device_id bigint NOT NULL
         REFERENCES devices_device (id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (id, ts),
-    CONSTRAINT device_event_idempotency UNIQUE (device_id, event_id, ts)
+    CONSTRAINT device_event_idempotency UNIQUE (device_id, ts, event_id)
 ) PARTITION BY RANGE (ts);
-CREATE INDEX device_event_device_ts ON devices_deviceevent (device_id, ts);
 """
 
 PLAIN = """
@@ -39,9 +38,8 @@ CREATE TABLE devices_deviceevent (
     received_at timestamp with time zone NOT NULL,
     device_id bigint NOT NULL
         REFERENCES devices_device (id) DEFERRABLE INITIALLY DEFERRED,
-    CONSTRAINT device_event_idempotency UNIQUE (device_id, event_id, ts)
+    CONSTRAINT device_event_idempotency UNIQUE (device_id, ts, event_id)
 );
-CREATE INDEX device_event_device_ts ON devices_deviceevent (device_id, ts);
 """
 
 

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from linli.devices import partitions
+from linli.devices.brokers import ThrowawayBroker
 from linli.devices.ingest import device_cache
+
+__all__ = ["ThrowawayBroker"]
 
 #: The machine's shared broker (never restarted by tests).
 SHARED_BROKER = os.environ.get("LINLI_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
@@ -94,69 +90,3 @@ def event(device: Any, n: int, *, ts: dt.datetime | None = None, **extra: Any) -
 
 def dumps(data: Any) -> bytes:
     return json.dumps(data).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ThrowawayBroker:
-    """A Mosquitto of our own on a free port, persisting to a temporary directory.
-
-    ``stop()`` sends SIGTERM (Mosquitto writes its persistence file), ``start()`` starts it
-    again on the same port with the same directory, so sessions and queued messages survive.
-    """
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="linli-mosquitto-"))
-        self.config = self.dir / "mosquitto.conf"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            # As root Mosquitto drops to the "mosquitto" user, who cannot write our temp dir.
-            f"user {getpass.getuser()}\n"
-            "persistence true\n"
-            f"persistence_location {self.dir}/\n"
-            "autosave_interval 1\n"
-            "max_inflight_messages 100\n"
-            "max_queued_messages 0\n"
-            f"log_dest file {self.dir}/mosquitto.log\n"
-        )
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.process = subprocess.Popen([mosquitto, "-c", str(self.config)])
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"mosquitto did not start on port {self.port}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture
-def broker() -> Iterator[ThrowawayBroker]:
-    made = ThrowawayBroker()
-    made.start()
-    yield made
-    made.close()
