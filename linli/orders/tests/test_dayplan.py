@@ -377,3 +377,23 @@ def test_a_sequence_that_cannot_be_kept_is_planned_separately(scene) -> None:  #
     assert planned[bath.pk].workers == (bather,)
     assert planned[bath.pk].start >= at(11)
     assert result.rounds >= 2
+
+
+def test_command_zero_seconds_is_a_command_error(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CommandError, match="求解时间"):
+        call_command("plan_day", "--seconds", "0", stdout=io.StringIO())
+
+
+def test_the_nightly_task_plans_tomorrow(db, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    settings.ORDERS_PLAN_SECONDS = 2
+    seen = {}
+
+    def fake(*, date, seconds):  # type: ignore[no-untyped-def]
+        seen.update(date=date, seconds=seconds)
+        return DayPlan(date=date, fixed=1)
+
+    monkeypatch.setattr(dayplan, "plan_day", fake)
+    assert dayplan.plan_tomorrow() == {"planned": 0, "unplanned": 0, "fixed": 1}
+    assert seen == {"date": timezone.localdate() + dt.timedelta(days=1), "seconds": 2.0}
