@@ -463,3 +463,16 @@ def test_after_eight_refusals_the_order_is_unfulfilled_even_with_carers_left(
     assert order.offers.count() == dispatching.MAX_OFFERS
     assert f"{dispatching.MAX_OFFERS} 名" in order.events.get(action="unfulfil").note
     assert len(extra) + len(scene.carers) > dispatching.MAX_OFFERS
+
+
+def test_sweep_schedule_every_minute_created_once(db) -> None:  # type: ignore[no-untyped-def]
+    from django_q.models import Schedule
+
+    dispatching.ensure_schedules()
+    dispatching.ensure_schedules()
+    [row] = Schedule.objects.filter(name=dispatching.SWEEP_SCHEDULE)
+    assert (row.func, row.schedule_type, row.minutes) == (
+        "linli.orders.dispatching.sweep",
+        Schedule.MINUTES,
+        1,
+    )
