@@ -32,7 +32,8 @@ def qualified_workers(
 
     A worker qualifies when all hold:
 
-    * worker active, status not 下线 (off), provider active and offering the service;
+    * worker active, status neither 下线 (off) nor 休息 (on break), provider active and
+      offering the service;
     * a shift on the local date of ``at`` (dated, or weekly on that weekday) with
       ``start`` ≤ local time < ``end``;
     * every skill the service requires, a certified skill only with ``valid_until`` on or
@@ -58,7 +59,7 @@ def qualified_workers(
         active=True,
         provider__active=True,
         provider__service_types=service_type,
-    ).exclude(status=WorkerStatus.OFF)
+    ).exclude(status__in=[WorkerStatus.OFF, WorkerStatus.ON_BREAK])
     for skill in service_type.skills.all():
         held = WorkerSkill.objects.filter(worker=OuterRef("pk"), skill=skill)
         if skill.needs_certificate:

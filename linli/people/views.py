@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from linli.common.pii import mask_phone
@@ -23,6 +23,8 @@ PAGE_SIZE = 50
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The staff home page: the user's areas as a tree with counts linking to people."""
+    if area_paths(request.user) == [] and hasattr(request.user, "worker"):
+        return redirect("work:today")  # a caregiver without areas: straight to their offers
     nodes = selectors.area_tree_counts(request.user)
     by_code = {node.code: node for node in nodes}
     # Each assigned subtree is drawn as its own tree under a one-line trail of the

@@ -63,10 +63,10 @@ def test_instant_is_read_in_local_time(bath, profile):
     assert names(bath, utc_0030) == {"早班"}
 
 
-def test_off_workers_are_left_out_but_busy_and_on_break_are_kept(bath, profile):
+def test_off_and_on_break_workers_are_left_out_but_busy_are_kept(bath, profile):
     for status in WorkerStatus.values:
         worker(profile, name=status, status=status)
-    assert names(bath, local(DAY, 9)) == {"available", "busy", "on_break"}
+    assert names(bath, local(DAY, 9)) == {"available", "busy"}
 
 
 def test_provider_must_offer_the_service_and_serve_the_area(bath, areas, other_areas):

@@ -562,3 +562,15 @@ def test_non_workers_get_403(scene, offered, carers) -> None:  # type: ignore[no
         assert response.status_code == 403 and "仅供服务人员使用" in page_text(response)
         assert client.post(reverse("work:accept", args=[order.pk])).status_code == 403
     assert order.offers.get(worker=carer).status == OfferStatus.PENDING
+
+
+def test_a_caregiver_without_areas_lands_on_the_work_page(client, scene) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    carer = scene.carers[0]
+    carer.user = User.objects.create_user("hg-test", password="pw-linli-test")
+    carer.save()
+    client.force_login(carer.user)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/work/"
+    assert "我的接单" in client.get("/notifications/").content.decode()  # the site nav
