@@ -165,3 +165,19 @@ def test_a_gateway_may_not_report_for_another_community(
 
 def test_get_is_not_allowed(client: Client) -> None:
     assert client.get(URL).status_code == 405
+
+
+def test_a_database_outage_is_503_with_retry_after(
+    client: Client, home: dict[str, Any], gateway: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from linli.devices import views
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(views, "ingest", down)
+    response = post(client, *gateway, dumps(event(home["sos"], 1)))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30" and "稍后重发" in response.json()["error"]
