@@ -456,7 +456,6 @@ def _notify_offer(offers: Iterable[Offer]) -> None:
 def _unfulfil(order: Order, *, now: dt.datetime, tried: int) -> Order:
     """Nobody can take ``order``: mark it and alert the staff of its area."""
     from linli.notify.services import notify
-    from linli.people.models import Role
 
     before = order.status
     order.status = OrderStatus.UNFULFILLED
@@ -472,14 +471,8 @@ def _unfulfil(order: Order, *, now: dt.datetime, tried: int) -> Order:
         from_status=before,
         note=f"已询问 {tried} 名服务人员，无人可接",
     )
-    paths = _ancestor_paths(order.area.path)
-    staff = User.objects.filter(
-        is_active=True,
-        assignments__role__in=[Role.COMMUNITY_ADMIN, Role.DISPATCHER],
-        assignments__area__path__in=paths,
-    ).distinct()
     notify(
-        recipients=list(staff),
+        recipients=_area_staff(order),
         title=f"订单无人接单：{order.service_type.name}",
         body=f"{order.number}，{order.address}，请电话联系居民并人工安排",
         link=f"/orders/{order.pk}/",
@@ -488,6 +481,70 @@ def _unfulfil(order: Order, *, now: dt.datetime, tried: int) -> Order:
         area=order.area,
     )
     return order
+
+
+def _area_staff(order: Order) -> list[User]:
+    """Active community admins and dispatchers of the order's area or an area above."""
+    from linli.people.models import Role
+
+    return list(
+        User.objects.filter(
+            is_active=True,
+            assignments__role__in=[Role.COMMUNITY_ADMIN, Role.DISPATCHER],
+            assignments__area__path__in=_ancestor_paths(order.area.path),
+        ).distinct()
+    )
+
+
+def unconfirmed_alert(*, now: dt.datetime | None = None) -> int:
+    """Alert the area's staff, once per order, to planned visits due within
+    ``ORDERS_SCHEDULED_LEAD_S`` that a caregiver has not confirmed yet (planned offers
+    never expire, so nothing else would notice). Returns the number of alerts sent."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from linli.notify.models import Notification
+    from linli.notify.services import notify
+
+    now = now or timezone.now()
+    due = now + dt.timedelta(seconds=scheduled_lead_s())
+    orders = (
+        Order.objects.filter(
+            status=OrderStatus.ASSIGNED,
+            offers__status=OfferStatus.PENDING,
+            offers__planned=True,
+            offers__eta__lte=due,
+        )
+        .distinct()
+        .select_related("service_type", "area")
+        .order_by("slot_start", "pk")
+    )
+    kind = "order.unconfirmed"
+    subject_type = ContentType.objects.get_for_model(Order)
+    sent = 0
+    for order in orders:
+        told = Notification.objects.filter(
+            kind=kind, subject_type=subject_type, subject_id=order.pk
+        ).exists()
+        staff = _area_staff(order)
+        if told or not staff:
+            continue
+        start = timezone.localtime(order.slot_start) if order.slot_start else None
+        notify(
+            recipients=staff,
+            title=f"预约上门服务尚未确认：{order.service_type.name}",
+            body=(
+                f"{order.number}，{order.address}，预约 {start:%H:%M} 开始，"
+                "日计划安排的服务人员还没有确认，请联系服务人员或改派"
+                if start
+                else f"{order.number}，{order.address}，日计划安排的服务人员还没有确认"
+            ),
+            link=f"/orders/{order.pk}/",
+            kind=kind,
+            subject=order,
+            area=order.area,
+        )
+        sent += 1
+    return sent
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -610,6 +667,8 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
             # The order row first, as every transition locks it: an accept racing this
             # expiry either sees the offer expired or its acceptance is seen here.
             order_id = Offer.objects.filter(pk=pk).values_list("order_id", flat=True).first()
+            if order_id is None:
+                continue
             Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
             offer = (
                 Offer.objects.select_related("order", "worker")
@@ -773,10 +832,11 @@ def _move(order_id: int, *, to_worker: int, eta: float, now: dt.datetime) -> int
 def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The periodic job (every minute, and after changes): expire, dispatch, re-optimise.
 
-    Returns counts: ``{"expired", "dispatched", "unfulfilled", "moved"}`` — offers
-    expired, waiting orders that got an offer, waiting orders given up, jobs moved between
-    workers. Never raises: a step or an order that fails is logged and skipped so one bad
-    row cannot stop the others.
+    Returns counts: ``{"expired", "dispatched", "unfulfilled", "moved", "unconfirmed"}``
+    — offers expired, waiting orders that got an offer, waiting orders given up, jobs moved
+    between workers, alerts about planned visits not confirmed in time
+    (:func:`unconfirmed_alert`). Never raises: a step or an order that fails is logged
+    and skipped so one bad row cannot stop the others.
     """
     now = now or timezone.now()
     expired = 0
@@ -801,11 +861,17 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
             moved = reoptimise_held(now=now)
         except Exception:
             log.exception("re-optimisation failed")
+    unconfirmed = 0
+    try:
+        unconfirmed = unconfirmed_alert(now=now)
+    except Exception:
+        log.exception("unconfirmed planned visits alert failed")
     return {
         "expired": expired,
         "dispatched": dispatched,
         "unfulfilled": unfulfilled,
         "moved": moved,
+        "unconfirmed": unconfirmed,
     }
 
 

@@ -325,11 +325,18 @@ def test_sweep_counts_expired_and_dispatched(scene) -> None:  # type: ignore[no-
         "dispatched": 0,
         "unfulfilled": 0,
         "moved": 0,
+        "unconfirmed": 0,
     }
     # Everyone lets the offers lapse: three expire; a, b and c move on and d is offered
     counts = sweep(now=scene.now + dt.timedelta(seconds=dispatching.offer_seconds() + 5))
     # a, b and c went on to another carer each as they expired; d still waits for one
-    assert counts == {"expired": 3, "dispatched": 0, "unfulfilled": 0, "moved": 0}
+    assert counts == {
+        "expired": 3,
+        "dispatched": 0,
+        "unfulfilled": 0,
+        "moved": 0,
+        "unconfirmed": 0,
+    }
     assert Order.objects.get(pk=d.pk).status == OrderStatus.PLACED
     pending_now = Offer.objects.filter(status=OfferStatus.PENDING)
     # Never two pending offers for one carer
@@ -476,3 +483,24 @@ def test_sweep_schedule_every_minute_created_once(db) -> None:  # type: ignore[n
         Schedule.MINUTES,
         1,
     )
+
+
+def test_planned_visit_not_confirmed_by_the_lead_time_alerts_staff_once(
+    scene, community_admin
+) -> None:  # type: ignore[no-untyped-def]
+    from linli.orders.dayplan import plan_day
+
+    booking = place(scene, "housekeeping", slot_start=local(DAY, 15), slot_end=local(DAY, 16))
+    plan_day(date=DAY, now=scene.now, seconds=5, max_iterations=50)
+    [planned] = pending(booking)
+    # At 12:00 the 15:00 visit is not due yet; at 13:30 it is, and nobody has confirmed
+    assert sweep(now=local(DAY, 12))["unconfirmed"] == 0
+    assert sweep(now=local(DAY, 13, 30))["unconfirmed"] == 1
+    [alert] = Notification.objects.filter(user=community_admin, kind="order.unconfirmed")
+    assert booking.number in alert.body and "15:00" in alert.body
+    assert sweep(now=local(DAY, 13, 31))["unconfirmed"] == 0  # once per order
+    # The planned offer is untouched: the caregiver may still confirm
+    planned.refresh_from_db()
+    assert planned.status == OfferStatus.PENDING
+    order = offer_accept(order=booking, worker=planned.worker, now=local(DAY, 13, 40))
+    assert order.status == OrderStatus.ACCEPTED
