@@ -95,8 +95,10 @@ def _percentile(values: list[float], q: float) -> float | None:
     lo = math.floor(pos)
     frac = pos - lo
     low = ordered[lo]
+    if math.isinf(low) or (frac > 0 and math.isinf(ordered[lo + 1])):
+        return None
     result = low if frac == 0 else low + (ordered[lo + 1] - low) * frac
-    return None if math.isinf(result) else round(result, 3)
+    return round(result, 3)
 
 
 def score(

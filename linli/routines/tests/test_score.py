@@ -57,3 +57,10 @@ def test_incidents_during_learning_days_are_not_scored():
 def test_an_empty_period_is_refused():
     with pytest.raises(ValueError, match="评分区间为空"):
         score([], windows=[], away=[], residents=1, score_from=DAY, score_to=DAY)
+
+
+def test_percentiles_among_several_missed_incidents_are_unknown_not_nan():
+    windows = [Window(r, H, 2 * H) for r in "abcde"]
+    got = score([("a", H + 60)], windows=windows, away=[], residents=5, score_from=0, score_to=DAY)
+    assert got.missed == 4
+    assert got.median_delay_h is None and got.p90_delay_h is None
