@@ -244,8 +244,13 @@ def run(*, stdout: OutputWrapper) -> dict[str, Any]:
         try:
             figures: dict[str, Any] = {"ingest": measure_ingest(stdout)}
             # --- detection ------------------------------------------------------------------
-            # The routine detector (linli/routines) adds its half here:
-            #     figures["detection"] = measure_detection(stdout, traces=...)
+            # Linli's routine detector and the fixed rules on the same traces (docs/routines.md):
+            # LINLI_BENCH_TRACES=DIR scores a trace folder, else 1,000 simulated lives × 30 days.
+            from linli.routines.bench import detection
+
+            figures["detection"] = detection(
+                traces_dir=os.environ.get("LINLI_BENCH_TRACES") or None, stdout=stdout
+            )
             # --- end of detection -----------------------------------------------------------
             return figures
         finally:
