@@ -322,7 +322,9 @@ def _claim(
     if _held(ids) != {pair for pair in held if pair[0] in ids}:
         return None
     expires = at + dt.timedelta(seconds=offer_seconds())
-    eta = _moment(choice.eta)
+    # The policy has no appointment times: a booking's arrival is its slot start at the
+    # earliest (the worker is told when to be there, not to set off now).
+    eta = _moment(max(choice.eta, _epoch(order.slot_start) if order.slot_start else 0.0))
     now = _epoch(at)
     try:
         with transaction.atomic():

@@ -299,6 +299,8 @@ def test_booking_is_dispatched_only_within_the_lead_time(scene) -> None:  # type
     booking.refresh_from_db()
     assert booking.status == OrderStatus.ASSIGNED
     assert counts["dispatched"] == 2  # the booking and the waiting housekeeping order
+    # Its expected arrival is the slot start, not "now plus the walk"
+    assert pending(booking)[0].eta == local(DAY, 15)
     # An order with a pending offer is not waiting any more
     assert waiting_orders(now=at) == []
     # A repair booking (nobody has the skill) is given up when it comes due
