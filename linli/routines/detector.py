@@ -116,7 +116,20 @@ def power_baselines(ev: ResidentEvents, origin: int, days: int, cfg: DetectorCon
 def activity(
     ev: ResidentEvents, origin: int, days: int, cfg: DetectorConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Signs of life: (times in s sorted, True where the sign was the door)."""
+    """Signs of life: (times in s sorted, True where the spell after it starts with the door)."""
+    alive = alive_mask(ev, origin, days, cfg)
+    door = (ev.kind == DOOR_OPEN) | (ev.kind == DOOR_CLOSE)
+    times = ev.ts[alive]
+    # A meter reading reports use over the interval before it: a silence that starts with
+    # it still follows a door event when one came within the last ``door_recent_s``.
+    door_times = ev.ts[door]
+    recent = np.searchsorted(door_times, times - cfg.door_recent_s, side="right")
+    upto = np.searchsorted(door_times, times, side="right")
+    return times, upto > recent
+
+
+def alive_mask(ev: ResidentEvents, origin: int, days: int, cfg: DetectorConfig) -> np.ndarray:
+    """Which of the resident's events are signs of life (see the module docstring)."""
     kind = ev.kind
     door = (kind == DOOR_OPEN) | (kind == DOOR_CLOSE)
     alive = door | (kind == MOTION) | (kind == SOS) | (kind == SMOKE)
@@ -129,13 +142,7 @@ def activity(
         limit = base[d] * cfg.power_factor + cfg.power_extra_w
         idx = np.nonzero(power)[0]
         alive[idx[rate > limit]] = True
-    times = ev.ts[alive]
-    # A meter reading reports use over the interval before it: a silence that starts with
-    # it still follows a door event when one came within the last ``door_recent_s``.
-    door_times = ev.ts[door]
-    recent = np.searchsorted(door_times, times - cfg.door_recent_s, side="right")
-    upto = np.searchsorted(door_times, times, side="right")
-    return times, upto > recent
+    return alive
 
 
 def _away_windows(
@@ -284,6 +291,46 @@ def water_running(ev: ResidentEvents, cfg: DetectorConfig) -> np.ndarray:
         else:
             began = None
     return np.asarray(alerts, dtype=np.int64)
+
+
+SENSORS = ("door", "water", "power")
+
+
+def routine_profile(
+    ev: ResidentEvents, *, origin: int, before_day: int, cfg: DetectorConfig | None = None
+) -> np.ndarray:
+    """How this person usually lives, by hour of the week: shape (3, 168), the share of earlier
+    weeks in which the door, the water and the power showed a sign of life in that hour
+    (hour 0 = Monday 00:00–01:00 local). Uses days ``before_day - history_days`` …
+    ``before_day - 1`` only; NaN for hours of the week that history does not cover.
+
+    This is the routine shown to the micro-grid worker ("usually out 9–11, water by 7");
+    the alert decision itself uses the quiet-spell tolerances of :func:`thresholds`.
+    """
+    cfg = cfg or DetectorConfig()
+    first = max(0, before_day - cfg.history_days)
+    alive = alive_mask(ev, origin, max(before_day, 1), cfg)
+    door = (ev.kind == DOOR_OPEN) | (ev.kind == DOOR_CLOSE)
+    water = alive & (ev.kind == WATER)
+    power = alive & (ev.kind == POWER)
+    local = origin + cfg.utc_offset_s  # a local midnight, as seconds in "local epoch"
+    weekday0 = int(((local // DAY) + 3) % 7)  # 1970-01-01 was a Thursday
+    covered = np.zeros(168)
+    for d in range(first, before_day):
+        start = (weekday0 + d) % 7 * 24
+        covered[start : start + 24] += 1
+    out = np.full((3, 168), np.nan)
+    for row, mask in enumerate((door, water, power)):
+        ts = ev.ts[mask]
+        day = (ts - origin) // DAY
+        ts = ts[(day >= first) & (day < before_day)]
+        hours = (ts - origin) // 3600  # hours since day 0 began
+        seen = np.zeros(168)
+        unique_hours = np.unique(hours)
+        np.add.at(seen, (unique_hours + weekday0 * 24) % 168, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[row] = np.where(covered > 0, seen / covered, np.nan)
+    return out
 
 
 def detect(

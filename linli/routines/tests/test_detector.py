@@ -143,3 +143,19 @@ def test_base_load_on_the_power_meter_is_not_a_sign_of_life():
     hours = sorted({int(((t - ORIGIN) % DAY) // 3600) for t in times})
     # water hours, the door, and the cooking hours 8, 12 and 18 — not the 40 Wh base hours
     assert hours == [7, 8, 9, 10, 11, 12, 13, 15, 17, 18, 19, 21, 22]
+
+
+def test_the_routine_profile_shows_when_she_usually_uses_water_goes_out_and_cooks():
+    from linli.routines.detector import routine_profile
+
+    ev = series(build(history(DAYS), days=DAYS))
+    profile = routine_profile(ev, origin=ORIGIN, before_day=14)
+    door, water, power = profile
+    # day 0 is a Monday (hour 0 of the week: Monday 00:00–01:00); use Tuesdays (days 1, 8),
+    # since a meter's very first reading (Monday 7:00) shows no use
+    tuesday = 24
+    assert water[tuesday + 7] == 1.0  # water in the 7 o'clock hour every Tuesday
+    assert door[tuesday + 9] == 1.0 and door[tuesday + 10] == 1.0  # out 9:30–10:30
+    assert power[tuesday + 8] == 1.0  # breakfast shows in the reading that arrives at 8:00
+    assert water[tuesday + 3] == 0.0 and door[tuesday + 3] == 0.0  # nights are quiet
+    assert power[tuesday + 3] == 0.0  # base load is not a sign of life
