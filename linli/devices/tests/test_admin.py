@@ -80,3 +80,23 @@ def test_dead_letters_are_for_street_admins_only(areas: dict[str, Any], assigned
         == 200
     )
     assert logged_in(assigned).get("/admin/devices/deadletter/").status_code == 403
+
+
+def test_a_community_admin_registers_a_device_through_the_back_office(
+    community_admin: User, home: dict[str, Any]
+) -> None:
+    client = logged_in(community_admin)
+    assert client.get("/admin/devices/device/add/").status_code == 200
+    response = client.post(
+        "/admin/devices/device/add/",
+        {
+            "kind": "water_meter",
+            "household": home["household"].pk,
+            "vendor": "acme",
+            "model": "WM-2",
+            "external_id": "WM-NEW-1",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert home["household"].devices.filter(external_id="WM-NEW-1").exists()

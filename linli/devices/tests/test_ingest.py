@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from linli.devices.ingest import Outcome, ingest
 from linli.devices.models import DeadLetter, DeviceEvent
@@ -167,3 +169,28 @@ def test_stored_events_keep_kind_value_and_utc_time(home: dict[str, Any]) -> Non
     stored = DeviceEvent.objects.get()
     assert (stored.kind, stored.value, stored.event_id) == ("water", 70.0, "e-7")
     assert stored.ts == moment and stored.received_at == moment
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(st.integers(min_value=0, max_value=11), min_size=1, max_size=40),
+    split=st.integers(min_value=1, max_value=40),
+)
+def test_any_order_and_repetition_stores_each_event_exactly_once(
+    home: dict[str, Any], picks: list[int], split: int
+) -> None:
+    """Given events sent in any order, repeated, and cut into two batches at any point, then
+    every distinct event is stored once and the counts add up."""
+    DeviceEvent.objects.all().delete()
+    base = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    pool = [event(home["water"], n, ts=base - dt.timedelta(hours=n * 7 % 12)) for n in range(12)]
+    items = [pool[i] for i in picks]
+    now = base + dt.timedelta(hours=1)
+    first = ingest(items[:split], channel="mqtt", source="t", now=now)
+    second = ingest(items[split:], channel="mqtt", source="t", now=now) if items[split:] else None
+    stored = first.stored + (second.stored if second else 0)
+    duplicates = first.duplicates + (second.duplicates if second else 0)
+    assert stored == len(set(picks)) == DeviceEvent.objects.count()
+    assert stored + duplicates == len(picks)
