@@ -330,3 +330,7 @@ if (
 ):
     raise ImproperlyConfigured("LINLI_DEVICES_* limits must be positive")
 # End of devices ----------------------------------------------------------------------------
+# Day planning of booked visits (linli/orders/dayplan.py): solver time per run, and the most
+# a second service for the same resident may wait after the first ends.
+ORDERS_PLAN_SECONDS = env_float("LINLI_ORDERS_PLAN_SECONDS", 30.0)
+ORDERS_SEQUENCE_GAP_S = env_int("LINLI_ORDERS_SEQUENCE_GAP_SECONDS", 1800)

@@ -327,7 +327,11 @@ def order_place(
 
 def locked(order: Order) -> Order:
     """``order`` re-read under a row lock (``SELECT … FOR UPDATE`` on PostgreSQL)."""
-    return Order.objects.select_for_update().select_related("service_type").get(pk=order.pk)
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("service_type")
+        .get(pk=order.pk)
+    )
 
 
 def held_offer(order: Order, worker: Worker) -> Offer:

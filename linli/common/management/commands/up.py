@@ -51,14 +51,17 @@ class Command(BaseCommand):
 
     def _schedules(self) -> None:
         """Periodic tasks (idempotent): case escalation, notification retry sweep, the
-        order dispatch sweep (offer timeouts, waiting orders, re-optimisation)."""
+        order dispatch sweep (offer timeouts, waiting orders, re-optimisation), and the
+        18:00 day plan of tomorrow's booked visits."""
         from linli.cases.tasks import ensure_schedules as case_schedules
         from linli.notify.services import ensure_schedules as notify_schedules
+        from linli.orders.dayplan import ensure_schedules as plan_schedules
         from linli.orders.dispatching import ensure_schedules as order_schedules
 
         case_schedules()
         notify_schedules()
         order_schedules()
+        plan_schedules()
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area
