@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from linli.devices.models import EVENT_KINDS_BY_DEVICE, DeadLetter, Device, Devi
 from linli.devices.payload import EventIn, PayloadError, validate_event
 
 INSERT_CHUNK = 2000
+log = logging.getLogger(__name__)
 #: Registry changes (a new or deactivated device) reach a running ingestor within this time.
 DEVICE_CACHE_SECONDS = 60.0
 
@@ -199,11 +201,39 @@ def ingest_batches(
         inserted = write_rows(all_rows, received_at=now)
         if letters:
             DeadLetter.objects.bulk_create(letters)
+        if inserted and _on_stored:
+            new = [row for row in all_rows if (row[0], row[1], row[2]) in inserted]
+            transaction.on_commit(lambda: _notify_stored(new))
     seen: set[tuple[int, str, dt.datetime]] = set()
     return [
         _outcomes(batch, accepted, batch_rows, rejected, inserted, seen)
         for batch, (accepted, rejected), batch_rows in zip(batches, checked, rows, strict=True)
     ]
+
+
+#: Called after commit with the rows that were new (not duplicates), in arrival order.
+_on_stored: list[Callable[[list[Row]], None]] = []
+
+
+def on_stored(callback: Callable[[list[Row]], None]) -> Callable[[list[Row]], None]:
+    """Register ``callback(rows)`` to run after each commit that stored new events.
+
+    ``rows`` are ``(device id, event id, ts in UTC, kind, value)`` tuples. This is how alert
+    evaluation (SOS, smoke, water running) hears of events without the ingestor importing
+    it. A callback that raises is logged and does not undo or retry the write, so anything
+    that must not be missed also needs its own periodic check. Usable as a decorator.
+    """
+    if callback not in _on_stored:
+        _on_stored.append(callback)
+    return callback
+
+
+def _notify_stored(rows: list[Row]) -> None:
+    for callback in list(_on_stored):
+        try:
+            callback(rows)
+        except Exception:
+            log.exception("on_stored callback %r failed", callback)
 
 
 def _outcomes(

@@ -194,3 +194,30 @@ def test_any_order_and_repetition_stores_each_event_exactly_once(
     duplicates = first.duplicates + (second.duplicates if second else 0)
     assert stored == len(set(picks)) == DeviceEvent.objects.count()
     assert stored + duplicates == len(picks)
+
+
+def test_on_stored_callbacks_hear_only_new_events_after_commit(
+    home: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from linli.devices import ingest as ingest_module
+
+    heard: list[Any] = []
+
+    def broken(rows: list[Any]) -> None:
+        raise RuntimeError("alert module down")
+
+    ingest_module.on_stored(broken)
+    ingest_module.on_stored(heard.extend)
+    first, second = event(home["sos"], 1), event(home["sos"], 2)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest([first], channel="mqtt", source="t")
+        with django_capture_on_commit_callbacks(execute=True):
+            result = ingest([first, second], channel="mqtt", source="t")
+    finally:
+        ingest_module._on_stored.clear()
+    assert (result.stored, result.duplicates) == (1, 1)
+    assert [(row[0], row[1], row[3]) for row in heard] == [
+        (home["sos"].pk, "e-1", "sos"),
+        (home["sos"].pk, "e-2", "sos"),
+    ]
