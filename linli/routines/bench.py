@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from linli.routines import rules
-from linli.routines.detector import DAY, Alert, DetectorConfig, _away_windows, activity, detect
+from linli.routines.detector import DAY, Alert, DetectorConfig, activity, away_windows, detect
 from linli.routines.score import Scores, incident_windows, score
 from linli.routines.simulate import simulate
 from linli.routines.traces import CHINA, Traces, format_time, read_traces, split_by_resident
@@ -69,7 +69,7 @@ def run_detectors(
         away = announced.get(rid, [])
         linli += detect(rid, ev, origin=origin, days=days, away=away, cfg=cfg)
         times, _ = activity(ev, origin, days, cfg)
-        windows = _away_windows(times, away, cfg)
+        windows = away_windows(times, away, cfg)
         for name, fn in rule_fns.items():
             by_rule[name] += [(rid, int(t)) for t in fn(ev, start=start, end=end, windows=windows)]
     return linli, by_rule, watched

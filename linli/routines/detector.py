@@ -145,10 +145,11 @@ def alive_mask(ev: ResidentEvents, origin: int, days: int, cfg: DetectorConfig) 
     return alive
 
 
-def _away_windows(
+def away_windows(
     times: np.ndarray, away: list[tuple[int, int]], cfg: DetectorConfig
 ) -> list[tuple[int, int]]:
-    """Announced away entries → suppression windows [from, end), end at a detected return."""
+    """Announced away entries (from, to) → windows [from, end) in which silence alerts wait;
+    ``end`` is ``to`` or the detected return, whichever comes first."""
     windows = []
     for start, end in away:
         stop = end
@@ -352,7 +353,7 @@ def detect(
     start = origin + cfg.learn_days * DAY
     end = origin + days * DAY
     times, from_door = activity(ev, origin, days, cfg)
-    windows = _away_windows(times, away or [], cfg)
+    windows = away_windows(times, away or [], cfg)
     tolerance = thresholds(times, from_door, origin, days, windows, cfg)
     found: list[Alert] = []
     spells = silence_alerts(times, from_door, tolerance, origin, end, windows, cfg)
