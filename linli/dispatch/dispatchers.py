@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from linli.dispatch.demo_map import DemoMap
@@ -11,6 +12,9 @@ from linli.dispatch.scenario import Scenario
 from linli.dispatch.simulate import Dispatcher, OrderState, Simulation, Worker
 from linli.dispatch.standby import kmeans_posts, nearest_free_post
 from linli.dispatch.travel import Point, haversine_m
+
+#: How often re-optimisation may hand one order to another worker (each time an offer).
+MAX_TRANSFERS = 3
 
 
 class LinliDispatcher(Dispatcher):
@@ -58,6 +62,8 @@ class LinliDispatcher(Dispatcher):
             if not state.pending:
                 self._offer_best(sim, state)
             return
+        if state.transfers >= MAX_TRANSFERS:  # no more bouncing between workers
+            job = dataclasses.replace(job, movable=False)
         crew = [sim.workers[wid] for wid in state.accepted]
         placed = []
         for member in crew:
@@ -114,10 +120,21 @@ class LinliDispatcher(Dispatcher):
                 self._offer_best(sim, state)
         changed = reoptimise(sim.states(), sim.now, sim.travel)
         jobs = {j.id: j for w in sim.workers.values() for j in w.plan}
+        holder = {j.id: w.id for w in sim.workers.values() for j in w.plan}
+        transfers = []
         for wid, ids in changed.items():
             worker = sim.workers[wid]
-            worker.plan = [jobs[i] for i in ids]
+            worker.plan = [jobs[i] for i in ids if holder[i] == wid]
+            transfers += [(i, worker) for i in ids if holder[i] != wid]
             sim.kick(worker)
+        for oid, worker in transfers:
+            # A job given to another worker is withdrawn from its holder and offered to the
+            # new one, who answers like any offer (a decline sends it back through rank).
+            state = sim.orders[oid]
+            state.accepted.clear()
+            state.assigned = False
+            state.transfers += 1
+            sim.offer(state, worker)
 
 
 class GreedyDispatcher(Dispatcher):

@@ -34,8 +34,11 @@ LATE_WEIGHT = 3.0
 LATE_SCALE_S = 600.0
 #: No insertion may make a held job later than this (seconds).
 MAX_PUSH_S = 15 * 60.0
-#: A move in :func:`reoptimise` must gain at least this much (seconds-equivalent).
+#: A move in :func:`reoptimise` must gain at least this much (seconds-equivalent) …
 MIN_GAIN = 1.0
+#: … and a move to another worker this much: it is a new offer, answered in 10–60 s and
+#: sometimes declined (issue 4's worker model), so a small gain is not worth the churn.
+TRANSFER_GAIN = 120.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,9 @@ class Job:
     worker must all hold; ``ready_at`` (epoch s) when the pickup is ready; ``pickup`` the
     canteen or pharmacy of a delivery (``None`` otherwise); ``crew`` 2 for a job two workers
     do together (both must arrive); ``placed_at`` (epoch s) when it was ordered — waits are
-    measured from it (default: the ``now`` of the call).
+    measured from it (default: the ``now`` of the call); ``movable`` ``False`` keeps it with
+    its worker in :func:`reoptimise` (reordered, never handed to another worker — e.g. a job
+    handed over once already, so that jobs do not bounce between workers).
     """
 
     id: str
@@ -58,6 +63,7 @@ class Job:
     pickup: Point | None = None
     crew: int = 1
     placed_at: float | None = None
+    movable: bool = True
 
 
 @dataclass
@@ -300,15 +306,22 @@ def _crew_choices(
 
 
 def reoptimise(
-    workers: Sequence[WorkerState], now: float, travel: Travel, *, max_passes: int = 2
+    workers: Sequence[WorkerState],
+    now: float,
+    travel: Travel,
+    *,
+    max_passes: int = 2,
+    transfer_gain: float = TRANSFER_GAIN,
 ) -> dict[str, list[str]]:
     """Re-plan the held, not-yet-started jobs across workers by relocation moves.
 
     Each single-worker job in turn (oldest first) is taken out of its plan and put back at
     the cheapest feasible position over all qualified workers, its own plan included (which
     also reorders a plan); the move is kept when it lowers the total objective by at least
-    ``MIN_GAIN``. Crew jobs stay where they are. At most ``max_passes`` passes over the jobs.
-    The ``workers`` are not modified.
+    ``MIN_GAIN`` within the plan, or ``transfer_gain`` (seconds-equivalent) to another worker.
+    No job may become more than ``MAX_PUSH_S`` later than before the move. Crew jobs stay
+    where they are. At most ``max_passes`` passes over the jobs. The ``workers`` are not
+    modified.
 
     Returns:
         worker id → job ids in their new order, for the workers whose plan changed. Every job
@@ -321,7 +334,7 @@ def reoptimise(
         held = [(j, wid) for wid, w in states.items() for j in w.plan if j.crew == 1]
         held.sort(key=lambda item: (_base(item[0], now), item[0].id))
         for job, owner_id in held:
-            if _relocate(job, states[owner_id], states, now, travel):
+            if _relocate(job, states[owner_id], states, now, travel, transfer_gain):
                 moved = True
         if not moved:
             break
@@ -335,8 +348,9 @@ def _relocate(
     states: Mapping[str, WorkerState],
     now: float,
     travel: Travel,
+    transfer_gain: float,
 ) -> bool:
-    """Move ``job`` to its cheapest place if that gains at least ``MIN_GAIN``; True if moved."""
+    """Move ``job`` to its cheapest place if that gains enough (see reoptimise); True if moved."""
     index = owner.plan.index(job)
     etas, _ = timeline(owner, owner.plan, now, travel)
     reference = {held.id: eta for held, eta in zip(owner.plan, etas, strict=True)}
@@ -345,15 +359,18 @@ def _relocate(
     gain = with_job - plan_cost(owner, owner.plan, now, travel)
     best: tuple[float, WorkerState, int, float] | None = None
     for worker in states.values():
-        if not qualified(job, worker):
+        if not qualified(job, worker) or (worker is not owner and not job.movable):
             continue
         ref = reference if worker is owner else None
         ins = best_insertion(job, worker, now, travel, reference=ref)
-        if ins is not None and (best is None or ins.score < best[0]):
-            best = (ins.score, worker, ins.position, ins.eta)
+        if ins is None:
+            continue
+        score = ins.score + (MIN_GAIN if worker is owner else transfer_gain)
+        if best is None or score < best[0]:
+            best = (score, worker, ins.position, ins.eta)
     if (
         best is None
-        or best[0] > gain - MIN_GAIN
+        or best[0] > gain
         or (best[1] is owner and best[2] == index)
         or best[3] > reference[job.id] + MAX_PUSH_S
     ):

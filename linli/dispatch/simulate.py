@@ -83,6 +83,7 @@ class OrderState:
     pending: set[str] = field(default_factory=set)
     accepted: list[str] = field(default_factory=list)
     assigned: bool = False
+    transfers: int = 0  # times re-optimisation handed it from one worker to another
     crew_arrivals: dict[str, float] = field(default_factory=dict)
     arrival: float | None = None
 

@@ -242,3 +242,22 @@ def test_a_crew_job_waits_for_the_partner_in_the_timeline():
     etas = dict(plan_etas(alone, NOW, TRAVEL))
     assert etas["b1"] == NOW + 1200  # the partner arrives 20 minutes from now
     assert etas["r1"] == pytest.approx(NOW + 1200 + 2700)  # same building, no travel
+
+
+def test_reoptimise_reorders_but_never_hands_over_an_unmovable_job():
+    stuck = [dataclasses.replace(repair(f"r{i}", at=HOME), movable=False) for i in range(3)]
+    loaded = worker("loaded", at=HOME, plan=stuck)
+    plans = reoptimise([loaded, worker("idle", at=HOME)], NOW, TRAVEL)
+    assert "idle" not in plans
+
+
+def test_a_small_gain_is_not_worth_handing_a_job_to_another_worker():
+    # The idle worker is a few metres nearer: reordering is free, a hand-over is an offer.
+    held = repair("r1", at=HOME)
+    holder = worker("holder", at=HOME, available_at=NOW + 60, plan=[held])
+    other = worker("other", at=HOME)
+    assert reoptimise([holder, other], NOW, TRAVEL, transfer_gain=120) == {}
+    assert reoptimise([holder, other], NOW, TRAVEL, transfer_gain=1) == {
+        "holder": [],
+        "other": ["r1"],
+    }
