@@ -53,11 +53,17 @@ class LinliDispatcher(Dispatcher):
         return True
 
     def on_decline(self, sim: Simulation, state: OrderState, worker: Worker) -> None:
+        if state.transfer_to == worker.id:  # the holder keeps the job
+            state.transfer_to = None
+            return
         if not state.pending:
             self._offer_best(sim, state)
 
     def on_accept(self, sim: Simulation, state: OrderState, worker: Worker) -> None:
         job = state.order.job
+        if state.transfer_to == worker.id:
+            self._hand_over(sim, state, worker)
+            return
         if len(state.accepted) < job.crew:
             if not state.pending:
                 self._offer_best(sim, state)
@@ -121,20 +127,39 @@ class LinliDispatcher(Dispatcher):
         changed = reoptimise(sim.states(), sim.now, sim.travel)
         jobs = {j.id: j for w in sim.workers.values() for j in w.plan}
         holder = {j.id: w.id for w in sim.workers.values() for j in w.plan}
-        transfers = []
+        losing = {holder[i] for wid, ids in changed.items() for i in ids if holder[i] != wid}
         for wid, ids in changed.items():
             worker = sim.workers[wid]
-            worker.plan = [jobs[i] for i in ids if holder[i] == wid]
-            transfers += [(i, worker) for i in ids if holder[i] != wid]
-            sim.kick(worker)
-        for oid, worker in transfers:
-            # A job given to another worker is withdrawn from its holder and offered to the
-            # new one, who answers like any offer (a decline sends it back through rank).
-            state = sim.orders[oid]
-            state.accepted.clear()
-            state.assigned = False
-            state.transfers += 1
-            sim.offer(state, worker)
+            if wid not in losing:  # reorder; jobs coming in arrive only once accepted
+                worker.plan = [jobs[i] for i in ids if holder[i] == wid]
+                sim.kick(worker)
+            for oid in ids:
+                state = sim.orders[oid]
+                if holder[oid] != wid and state.transfer_to is None and not state.pending:
+                    # A hand-over is an offer to the new worker; the holder keeps the job
+                    # until it is accepted (a decline changes nothing).
+                    state.transfer_to = wid
+                    sim.offer(state, worker)
+
+    def _hand_over(self, sim: Simulation, state: OrderState, worker: Worker) -> None:
+        state.transfer_to = None
+        state.accepted.remove(worker.id)
+        job = state.order.job
+        holder = next((w for w in sim.workers.values() if job.id in {j.id for j in w.plan}), None)
+        ws = sim.state_of(worker)
+        if holder is None or ws is None:  # started meanwhile, or the new worker left
+            return
+        state.transfers += 1
+        if state.transfers >= MAX_TRANSFERS:  # no more bouncing between workers
+            job = dataclasses.replace(job, movable=False)
+        ins = best_insertion(job, ws, sim.now, sim.travel)
+        if ins is None:
+            return
+        holder.plan = [j for j in holder.plan if j.id != job.id]
+        worker.plan.insert(ins.position, job)
+        state.accepted = [worker.id]
+        sim.kick(holder)
+        sim.kick(worker)
 
 
 class GreedyDispatcher(Dispatcher):

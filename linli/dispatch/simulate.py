@@ -84,6 +84,7 @@ class OrderState:
     accepted: list[str] = field(default_factory=list)
     assigned: bool = False
     transfers: int = 0  # times re-optimisation handed it from one worker to another
+    transfer_to: str | None = None  # a hand-over offered, not answered yet
     crew_arrivals: dict[str, float] = field(default_factory=dict)
     arrival: float | None = None
 
