@@ -262,8 +262,13 @@ def measure_ingest(stdout: OutputWrapper) -> dict[str, Any]:
     }
 
 
-def run(*, stdout: OutputWrapper) -> dict[str, Any]:
-    """Both halves in a throwaway database; returns ``{"ingest": …, "detection": …}``."""
+def run(
+    *, stdout: OutputWrapper, traces: str | None = None, seed: int | None = None
+) -> dict[str, Any]:
+    """Both halves in a throwaway database; returns ``{"ingest": …, "detection": …}``.
+
+    ``traces`` (``--traces DIR``, or ``LINLI_BENCH_TRACES``) scores a trace folder instead of
+    simulated lives; ``seed`` (``--seed N``) seeds the simulation (default 1)."""
     with tempfile.TemporaryDirectory(prefix="linli-bench-") as tmp:
         if connection.vendor == "sqlite":
             # A file, not the test runner's in-memory default, so the timing is realistic.
@@ -281,7 +286,9 @@ def run(*, stdout: OutputWrapper) -> dict[str, Any]:
             from linli.routines.bench import detection
 
             figures["detection"] = detection(
-                traces_dir=os.environ.get("LINLI_BENCH_TRACES") or None, stdout=stdout
+                traces_dir=traces or os.environ.get("LINLI_BENCH_TRACES") or None,
+                seed=seed or 1,
+                stdout=stdout,
             )
             # --- end of detection -----------------------------------------------------------
             return figures

@@ -1,11 +1,11 @@
 """``linli bench NAME``: run ``benchmarks/NAME.py`` and record its figures.
 
 A benchmark module defines ``run(*, stdout) -> dict`` returning flat figures (numbers or
-strings); one that also takes ``scenario`` and ``seed`` keyword arguments receives the
-``--scenario FILE.json`` and ``--seed N`` options (others refuse them). The module is
-loaded by file path from ``settings.BASE_DIR / "benchmarks"`` because names such as
-``import`` are Python keywords. The figures are printed as a short table and written to
-``settings.VAR_DIR / "bench" / "NAME.json"`` with the time and host.
+strings); one that also takes ``scenario``, ``seed`` or ``traces`` keyword arguments
+receives the ``--scenario FILE.json``, ``--seed N`` and ``--traces DIR`` options (others
+refuse them). The module is loaded by file path from ``settings.BASE_DIR / "benchmarks"``
+because names such as ``import`` are Python keywords. The figures are printed as a short
+table and written to ``settings.VAR_DIR / "bench" / "NAME.json"`` with the time and host.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("name", help="基准名称，如 import（对应 benchmarks/import.py）")
         parser.add_argument("--scenario", help="场景文件（JSON），逐字段覆盖默认场景")
         parser.add_argument("--seed", type=int, help="随机种子，相同种子结果可复现")
+        parser.add_argument("--traces", help="轨迹目录（residents.jsonl 等），代替模拟数据")
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"]
@@ -47,7 +48,8 @@ class Command(BaseCommand):
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        extra = {k: options[k] for k in ("scenario", "seed") if options.get(k) is not None}
+        names = ("scenario", "seed", "traces")
+        extra = {k: options[k] for k in names if options.get(k) is not None}
         accepted = inspect.signature(module.run).parameters
         refused = [f"--{k}" for k in extra if k not in accepted]
         if refused:

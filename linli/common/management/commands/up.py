@@ -52,8 +52,9 @@ class Command(BaseCommand):
     def _schedules(self) -> None:
         """Periodic tasks (idempotent): case escalation, notification retry sweep, the
         order dispatch sweep (offer timeouts, waiting orders, re-optimisation), and the
-        18:00 day plan of tomorrow's booked visits."""
+        18:00 day plan of tomorrow's booked visits, device-event partitions and retention."""
         from linli.cases.tasks import ensure_schedules as case_schedules
+        from linli.devices.tasks import ensure_schedules as device_schedules
         from linli.notify.services import ensure_schedules as notify_schedules
         from linli.orders.dayplan import ensure_schedules as plan_schedules
         from linli.orders.dispatching import ensure_schedules as order_schedules
@@ -62,6 +63,7 @@ class Command(BaseCommand):
         notify_schedules()
         order_schedules()
         plan_schedules()
+        device_schedules()
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area
@@ -101,6 +103,9 @@ class Command(BaseCommand):
         if with_worker:
             worker = [sys.executable, "-m", "linli.cli", "qcluster"]
             procs.append(subprocess.Popen(worker, env=env, start_new_session=True))
+        if settings.DEVICES_MQTT_URL:  # the MQTT ingestor of device events (docs/devices.md)
+            ingest = [sys.executable, "-m", "linli.cli", "ingest"]
+            procs.append(subprocess.Popen(ingest, env=env, start_new_session=True))
         return procs
 
     def _supervise(self, procs: list[subprocess.Popen[bytes]]) -> None:
