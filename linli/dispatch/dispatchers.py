@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from linli.dispatch.demo_map import DemoMap
-from linli.dispatch.policy import Job, best_insertion, qualified, rank, reoptimise, timeline
+from linli.dispatch.policy import Job, best_insertion, rank, reoptimise, timeline
 from linli.dispatch.scenario import Scenario
 from linli.dispatch.simulate import Dispatcher, OrderState, Simulation, Worker
 from linli.dispatch.standby import kmeans_posts, nearest_free_post
@@ -20,8 +20,12 @@ MAX_TRANSFERS = 3
 class LinliDispatcher(Dispatcher):
     """Linli: offer to the best :func:`rank` choice; insert on accept; then re-optimise.
 
-    An order nobody can take now waits in ``waiting`` and is ranked again whenever a worker
-    becomes idle or a shift starts or ends.
+    Re-optimisation runs after every acceptance and at every shift start and end. Reorders
+    apply at once; a job it gives to another worker is offered to that worker while the
+    holder keeps it, and moves only on acceptance (at most ``MAX_TRANSFERS`` times). An order
+    nobody can take now waits in ``waiting`` and is ranked again whenever a worker becomes
+    idle or a shift starts or ends. With ``posts`` (worker group → standby posts), an idle
+    worker goes to the nearest post no other idle worker of the group holds.
     """
 
     name = "linli"
@@ -180,7 +184,7 @@ class GreedyDispatcher(Dispatcher):
         self.queue: list[tuple[float, str]] = []  # (placed_at, order id), oldest first
 
     def _fits(self, sim: Simulation, worker: Worker, job: Job) -> bool:
-        if not worker.on_shift(sim.now) or not qualified(job, worker):  # type: ignore[arg-type]
+        if not worker.on_shift(sim.now) or not job.skills <= worker.skills:
             return False
         ws = sim.state_of(worker)
         assert ws is not None
