@@ -29,6 +29,7 @@
       fetch(url, {
         method: "POST",
         credentials: "same-origin",
+        keepalive: true,  // a tap that leaves the page must not abort the position report
         headers: { "Content-Type": "application/json", "X-CSRFToken": body.dataset.csrf || "" },
         body: JSON.stringify(payload)
       }).then(function (response) {
