@@ -567,19 +567,28 @@ def _pending(order: Order, worker: Worker) -> Offer:
 def offer_accept(*, order: Order, worker: Worker, now: dt.datetime | None = None) -> Order:
     """The worker takes the offer; the order is ``accepted`` once the whole crew has.
 
+    A hand-over offered by re-optimisation (the order is already ``accepted``) moves the
+    order to this worker and withdraws it from the previous holder.
+
     Raises:
         ValidationError: no pending offer for this worker, or it has expired (the order
             then moves on to the next worker).
     """
     now = now or timezone.now()
-    expired = False
+    expired = withdrawn = False
     with transaction.atomic():
         order = locked(order)
         offer = _pending(order, worker)
-        if offer.expires_at is not None and offer.expires_at <= now:
+        if order.status not in (OrderStatus.PLACED, OrderStatus.ASSIGNED, OrderStatus.ACCEPTED):
+            offer.status = OfferStatus.WITHDRAWN
+            offer.responded_at = now
+            offer.save(update_fields=["status", "responded_at"])
+            withdrawn = True
+        elif offer.expires_at is not None and offer.expires_at <= now:
             _expire(offer, now=now)
             expired = True
         else:
+            transfer = order.status == OrderStatus.ACCEPTED
             offer.status = OfferStatus.ACCEPTED
             offer.responded_at = now
             offer.save(update_fields=["status", "responded_at"])
@@ -600,8 +609,12 @@ def offer_accept(*, order: Order, worker: Worker, now: dt.datetime | None = None
                 worker=worker,
                 from_status=before,
             )
+            if transfer:
+                _hand_over(order, to=worker, now=now)
             if worker.status == WorkerStatus.AVAILABLE and not offer.planned:
                 Worker.objects.filter(pk=worker.pk).update(status=WorkerStatus.BUSY)
+    if withdrawn:
+        raise ValidationError("该订单已有服务人员在处理，此派单已撤回")
     if expired:
         dispatch(order, now=now)
         raise ValidationError("接单已超时，订单已转给其他服务人员")
@@ -775,8 +788,18 @@ def reoptimise_held(*, now: dt.datetime | None = None) -> int:
     return moved
 
 
+#: Hand-overs by re-optimisation after which an order stays with its holder (no ping-pong).
+MAX_TRANSFERS = 3
+
+
 def _move(order_id: int, *, to_worker: int, eta: float, now: dt.datetime) -> int:
-    """Give ``order_id`` to ``to_worker`` expected at ``eta`` (epoch s); 1 if it changed hands."""
+    """Offer ``order_id`` to ``to_worker`` (expected at ``eta``, epoch s) as a hand-over.
+
+    The holder keeps the order until the new worker accepts (:func:`offer_accept` then
+    withdraws it from the holder); a decline or a timeout leaves it where it was. Crews,
+    bookings, orders already handed over :data:`MAX_TRANSFERS` times and workers deciding
+    on another offer are left alone. Returns 1 if a hand-over was offered.
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None or order.status != OrderStatus.ACCEPTED:
@@ -789,6 +812,10 @@ def _move(order_id: int, *, to_worker: int, eta: float, now: dt.datetime) -> int
             return 0
         if len(offers) != 1 or order.workers_needed != 1 or order.slot_start is not None:
             return 0  # crews and bookings are not moved by re-optimisation
+        if order.offers.filter(status=OfferStatus.PENDING).exists():
+            return 0  # a hand-over is already on offer
+        if order.events.filter(action=OrderAction.WITHDRAW).count() >= MAX_TRANSFERS:
+            return 0
         target = Worker.objects.select_for_update(skip_locked=True).filter(pk=to_worker).first()
         if (
             target is None
@@ -797,20 +824,7 @@ def _move(order_id: int, *, to_worker: int, eta: float, now: dt.datetime) -> int
             ).exists()
         ):
             return 0
-        old = offers[0]
-        old.status = OfferStatus.WITHDRAWN
-        old.responded_at = now
-        old.save(update_fields=["status", "responded_at"])
-        order.status = OrderStatus.ASSIGNED
-        order.save(update_fields=["status", "updated_at"])
-        event_write(
-            order=order,
-            action=OrderAction.WITHDRAW,
-            at=now,
-            worker=old.worker,
-            from_status=OrderStatus.ACCEPTED,
-            note=f"重新优化：改派给{target.name}",
-        )
+        holder = offers[0].worker
         offer = Offer.objects.create(
             order=order,
             worker=target,
@@ -824,11 +838,34 @@ def _move(order_id: int, *, to_worker: int, eta: float, now: dt.datetime) -> int
             action=OrderAction.OFFER,
             at=now,
             worker=target,
-            from_status=OrderStatus.ASSIGNED,
-            data={"eta": offer.eta.isoformat() if offer.eta else None},
+            from_status=OrderStatus.ACCEPTED,
+            note=f"重新优化：{target.name}可更早到达，接单后由其承接（{holder.name}仍保留此单）",
+            data={"eta": offer.eta.isoformat() if offer.eta else None, "from": holder.pk},
         )
         _notify_offer([offer])
     return 1
+
+
+def _hand_over(order: Order, *, to: Worker, now: dt.datetime) -> None:
+    """``to`` accepted a hand-over: withdraw the order from its previous holder(s)."""
+    from linli.orders.ordering import workers_release
+
+    previous = list(
+        order.offers.filter(status=OfferStatus.ACCEPTED).exclude(worker=to).select_related("worker")
+    )
+    for old in previous:
+        old.status = OfferStatus.WITHDRAWN
+        old.responded_at = now
+        old.save(update_fields=["status", "responded_at"])
+        event_write(
+            order=order,
+            action=OrderAction.WITHDRAW,
+            at=now,
+            worker=old.worker,
+            from_status=order.status,
+            note=f"重新优化：改由{to.name}承接",
+        )
+    workers_release(order, keep=to)
 
 
 def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:

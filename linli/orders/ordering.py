@@ -489,12 +489,15 @@ def order_complete(
     return order
 
 
-def workers_release(order: Order) -> None:
-    """Set back to 空闲 every worker of ``order`` who is 服务中 and holds no other open order
-    (after completion, cancellation or giving up; call inside the transaction)."""
+def workers_release(order: Order, *, keep: Worker | None = None) -> None:
+    """Set back to 空闲 every worker of ``order`` (but ``keep``) who is 服务中 and holds no
+    other open order (after completion, cancellation, giving up or a hand-over; call inside
+    the transaction)."""
     from linli.orders.models import WorkerStatus
 
     busy = Worker.objects.filter(offers__order=order, status=WorkerStatus.BUSY).distinct()
+    if keep is not None:
+        busy = busy.exclude(pk=keep.pk)
     for worker in busy:
         still = (
             Offer.objects.filter(worker=worker, status=OfferStatus.ACCEPTED)

@@ -35,7 +35,13 @@ from linli.orders.models import (
     WorkerSkill,
     WorkerStatus,
 )
-from linli.orders.ordering import order_arrive, order_complete, order_place, order_start
+from linli.orders.ordering import (
+    order_arrive,
+    order_complete,
+    order_en_route,
+    order_place,
+    order_start,
+)
 from linli.orders.tests.conftest import HOME
 from linli.orders.tests.factories import DAY, local, provider, worker
 
@@ -374,14 +380,20 @@ def test_reoptimise_moves_a_waiting_job_to_a_carer_who_became_free(scene) -> Non
     order_complete(order=second if other == b else first, worker=other, note="提前完成", now=at)
     assert reoptimise_held(now=at) == 1
     bath.refresh_from_db()
-    assert bath.status == OrderStatus.ASSIGNED
-    assert bath.offers.get(worker=holder).status == OfferStatus.WITHDRAWN
+    # A hand-over is offered; until it is accepted the first carer keeps the job
+    assert bath.status == OrderStatus.ACCEPTED
+    assert bath.offers.get(worker=holder).status == OfferStatus.ACCEPTED
     assert offered_to(bath) == other
-    assert actions(bath)[-2:] == ["withdraw", "offer"]
-    assert "重新优化" in bath.events.get(action="withdraw").note
+    assert actions(bath)[-1] == "offer"
+    assert "重新优化" in bath.events.filter(action="offer").last().note
+    assert reoptimise_held(now=at) == 0  # one hand-over on offer at a time
     # The other carer accepts: they hold it, the first carer no longer does
     bath = offer_accept(order=bath, worker=other, now=at)
     assert bath.status == OrderStatus.ACCEPTED
+    assert bath.offers.get(worker=holder).status == OfferStatus.WITHDRAWN
+    assert bath.offers.get(worker=other).status == OfferStatus.ACCEPTED
+    assert actions(bath)[-2:] == ["accept", "withdraw"]
+    assert "改由" in bath.events.get(action="withdraw").note
 
 
 def test_reoptimised_job_declined_goes_back_to_its_first_holder(scene) -> None:  # type: ignore[no-untyped-def]
@@ -397,10 +409,33 @@ def test_reoptimised_job_declined_goes_back_to_its_first_holder(scene) -> None: 
     busy = first if other == a else Order.objects.exclude(pk__in=[first.pk, bath.pk]).get()
     order_complete(order=busy, worker=other, now=at)
     assert reoptimise_held(now=at) == 1
-    # The free carer declines the moved job: it goes back to the carer who had accepted it
+    # The free carer declines the hand-over: the carer who had accepted it keeps it
     bath = offer_decline(order=bath, worker=other, reason="临时有事", now=at)
-    assert bath.status == OrderStatus.ASSIGNED
-    assert offered_to(bath) == holder
+    assert bath.status == OrderStatus.ACCEPTED
+    assert bath.offers.get(worker=holder).status == OfferStatus.ACCEPTED
+    assert not pending(bath)
+
+
+def test_hand_over_accepted_after_the_holder_set_off_is_withdrawn(scene) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = spread(scene, 10, 20, 30)
+    Worker.objects.filter(pk=c.pk).update(status=WorkerStatus.OFF)
+    first = _busy_with(scene, a)
+    _busy_with(scene, b)
+    bath = dispatch(place(scene), now=scene.now)
+    holder = offered_to(bath)
+    offer_accept(order=bath, worker=holder, now=scene.now)
+    other = b if holder == a else a
+    at = scene.now + dt.timedelta(minutes=10)
+    busy = first if other == a else Order.objects.exclude(pk__in=[first.pk, bath.pk]).get()
+    order_complete(order=busy, worker=other, now=at)
+    assert reoptimise_held(now=at) == 1
+    order_en_route(order=bath, worker=holder, now=at)
+    with pytest.raises(ValidationError, match="已有服务人员在处理"):
+        offer_accept(order=bath, worker=other, now=at)
+    bath.refresh_from_db()
+    assert bath.status == OrderStatus.EN_ROUTE
+    assert bath.offers.get(worker=holder).status == OfferStatus.ACCEPTED
+    assert bath.offers.get(worker=other).status == OfferStatus.WITHDRAWN
 
 
 def test_reoptimise_leaves_bookings_alone(scene) -> None:  # type: ignore[no-untyped-def]
