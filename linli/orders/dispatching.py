@@ -362,6 +362,28 @@ def _due(order: Order, now: dt.datetime) -> bool:
     return order.slot_start is None or order.slot_start <= now + lead
 
 
+def providers_at_capacity(at: dt.datetime) -> set[int]:
+    """Providers that have taken ``capacity_per_day`` orders on the local date of ``at``
+    (orders with an accepted offer by one of their workers, counted once; one query)."""
+    from django.db.models import Count, F
+
+    day = timezone.localdate(at)
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    end = start + dt.timedelta(days=1)
+    taken = (
+        Offer.objects.filter(
+            status=OfferStatus.ACCEPTED,
+            order__placed_at__gte=start,
+            order__placed_at__lt=end,
+        )
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .values("worker__provider_id", "worker__provider__capacity_per_day")
+        .annotate(orders=Count("order", distinct=True))
+        .filter(orders__gte=F("worker__provider__capacity_per_day"))
+    )
+    return {row["worker__provider_id"] for row in taken}
+
+
 def dispatch(order: Order, *, now: dt.datetime | None = None) -> Order:
     """Offer ``order`` to the best qualified worker(s) not yet asked; see module docstring.
 
@@ -371,6 +393,8 @@ def dispatch(order: Order, *, now: dt.datetime | None = None) -> Order:
     qualified worker is deciding on another offer (the sweep retries); makes it
     ``unfulfilled`` when nobody qualified is left. Workers who declined or let an offer
     lapse are not asked again; one whose offer was withdrawn (re-optimisation) may be.
+    Workers of a provider that has reached its ``capacity_per_day`` are not asked
+    (:func:`providers_at_capacity`).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -393,10 +417,11 @@ def dispatch(order: Order, *, now: dt.datetime | None = None) -> Order:
         )
         asked = refused | {o.worker_id for o in live}
         at = order.slot_start if order.slot_start and order.slot_start > now else now
+        full = providers_at_capacity(at)
         candidates = [
             w
             for w in qualified_workers(service_type=order.service_type, at=at, area=order.area)
-            if w.pk not in asked
+            if w.pk not in asked and w.provider_id not in full
         ]
         if not candidates or len(refused) >= MAX_OFFERS:
             return _unfulfil(order, now=now, tried=len(refused))

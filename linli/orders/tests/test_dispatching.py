@@ -541,3 +541,14 @@ def test_planned_visit_not_confirmed_by_the_lead_time_alerts_staff_once(
     assert planned.status == OfferStatus.PENDING
     order = offer_accept(order=booking, worker=planned.worker, now=local(DAY, 13, 40))
     assert order.status == OrderStatus.ACCEPTED
+
+
+def test_a_provider_at_its_daily_capacity_gets_no_more_offers(scene) -> None:  # type: ignore[no-untyped-def]
+    from linli.orders.models import ProviderProfile
+
+    ProviderProfile.objects.filter(pk=scene.profile.pk).update(capacity_per_day=1)
+    first = dispatch(place(scene), now=scene.now)
+    offer_accept(order=first, worker=offered_to(first), now=scene.now)
+    second = dispatch(place(scene, "housekeeping"), now=scene.now)
+    assert second.status == OrderStatus.UNFULFILLED
+    assert not second.offers.exists()
