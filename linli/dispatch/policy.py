@@ -130,7 +130,8 @@ def timeline(
         job = plan[i]
         pickup = job.pickup
         if pickup is None:
-            t += seconds(pos, job.dropoff, mode)
+            # not before the job is due (a booking's slot start; immediate jobs: placed)
+            t = max(t + seconds(pos, job.dropoff, mode), job.ready_at)
             if job.crew > 1:
                 t = max(t, crew_start.get(job.id, t))
             etas[i] = t
