@@ -53,7 +53,7 @@ migrations-check: install-test
 # The suite runs on SQLite; when DATABASE_URL is set (CI: PostgreSQL) it runs there too,
 # and the browser tests run once, on that second database.
 pytest: install-test
-	@if [ -n "$$DATABASE_URL" ]; then \
+	@set -e; if [ -n "$$DATABASE_URL" ]; then \
 		echo "== pytest on SQLite (browser tests run in the PostgreSQL pass) =="; \
 		env -u DATABASE_URL $(BIN)/pytest -n 2 -m "not browser" -q; \
 		echo "== pytest on $${DATABASE_URL%%://*} =="; \

@@ -56,8 +56,11 @@ def test_ingest_stops_cleanly_on_sigterm() -> None:
     )
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()
-        assert "设备事件接收已启动" in first, first
+        # The command's banner and the client's log lines share the pipe in either order.
+        seen: list[str] = []
+        while len(seen) < 10 and not any("设备事件接收已启动" in line for line in seen):
+            seen.append(process.stdout.readline())
+        assert any("设备事件接收已启动" in line for line in seen), seen
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
     finally:
