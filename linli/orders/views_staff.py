@@ -153,8 +153,13 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 class ArrivalStats:
     """Order → arrival of immediate orders placed in a period, in minutes.
 
-    ``arrived`` orders counted; ``waiting`` still open without arrival; ``on_time`` the
-    arrived share within :data:`PROMISE_MIN` (0–1, ``None`` when none arrived).
+    ``arrived`` orders with an arrival; ``unfulfilled`` orders that ended 无人接单;
+    ``waiting`` still open without arrival, of which ``overdue`` were placed more than
+    :data:`PROMISE_MIN` minutes ago (the promise is already broken for them).
+    ``p50_min``/``p90_min`` are over the arrived orders only (``None`` when none);
+    ``on_time`` is the share (0–1) of *decided* orders — arrived, unfulfilled, overdue —
+    that arrived within :data:`PROMISE_MIN`; ``None`` when none is decided yet. An order
+    nobody took is never on time.
     """
 
     arrived: int
@@ -162,18 +167,34 @@ class ArrivalStats:
     p50_min: float | None
     p90_min: float | None
     on_time: float | None
+    unfulfilled: int = 0
+    overdue: int = 0
+
+    @property
+    def failed(self) -> int:
+        """Orders whose promise is broken without an arrival: 无人接单 plus overdue."""
+        return self.unfulfilled + self.overdue
 
     @property
     def p90_kept(self) -> bool | None:
-        return None if self.p90_min is None else self.p90_min <= PROMISE_MIN
+        """The promise is kept: p90 of arrivals within :data:`PROMISE_MIN` and no order
+        failed (``failed`` is 0). ``None`` when nothing is decided yet."""
+        if self.p90_min is None and not self.failed:
+            return None
+        return self.failed == 0 and self.p90_min is not None and self.p90_min <= PROMISE_MIN
 
 
-def arrival_stats(orders: QuerySet[Order], *, since: dt.datetime) -> ArrivalStats:
+def arrival_stats(
+    orders: QuerySet[Order], *, since: dt.datetime, now: dt.datetime | None = None
+) -> ArrivalStats:
     """Order → arrival over immediate orders of ``orders`` placed at or after ``since``.
 
-    Time-slot bookings are left out: for them the wait is chosen by the resident. One
-    query (two columns of the period's immediate orders); percentiles in Python.
+    Time-slot bookings are left out: for them the wait is chosen by the resident.
+    Cancelled orders are left out; unfulfilled ones and those still waiting more than
+    :data:`PROMISE_MIN` minutes after ``now`` (default: the current time) count as not
+    on time (see :class:`ArrivalStats`). One query; percentiles in Python.
     """
+    now = now or timezone.now()
     rows = (
         orders.filter(placed_at__gte=since, slot_start__isnull=True)
         .exclude(status=OrderStatus.CANCELLED)
@@ -181,19 +202,26 @@ def arrival_stats(orders: QuerySet[Order], *, since: dt.datetime) -> ArrivalStat
         .values_list("placed_at", "arrived_at", "status")
     )
     minutes: list[float] = []
-    waiting = 0
+    waiting = unfulfilled = overdue = 0
     for placed, arrived, status in rows:
         if arrived is not None:
             minutes.append((arrived - placed).total_seconds() / 60)
-        elif status not in (OrderStatus.COMPLETED, OrderStatus.UNFULFILLED):
+        elif status == OrderStatus.UNFULFILLED:
+            unfulfilled += 1
+        elif status != OrderStatus.COMPLETED:
             waiting += 1
-    on_time = sum(m <= PROMISE_MIN for m in minutes) / len(minutes) if minutes else None
+            if (now - placed).total_seconds() / 60 > PROMISE_MIN:
+                overdue += 1
+    decided = len(minutes) + unfulfilled + overdue
+    in_time = sum(m <= PROMISE_MIN for m in minutes)
     return ArrivalStats(
         arrived=len(minutes),
         waiting=waiting,
         p50_min=percentile(minutes, 50),
         p90_min=percentile(minutes, 90),
-        on_time=on_time,
+        on_time=in_time / decided if decided else None,
+        unfulfilled=unfulfilled,
+        overdue=overdue,
     )
 
 

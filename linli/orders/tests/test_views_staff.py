@@ -25,6 +25,7 @@ from linli.orders.models import (
 from linli.orders.ordering import order_place
 from linli.orders.views_staff import (
     REASON_HIDDEN,
+    ArrivalStats,
     arrival_stats,
     percentile,
     quote_reason,
@@ -184,6 +185,43 @@ def test_headline_is_p50_and_p90_of_todays_immediate_orders(
     client.force_login(assigned)
     page = client.get(reverse("staff_orders:list")).content.decode()
     assert "27.4 分钟内" in page and "19.0 分钟" in page and "达到承诺" in page
+
+
+def test_unfulfilled_and_overdue_orders_are_not_on_time_and_forbid_the_tick(
+    client, scene, assigned
+) -> None:
+    """Walkthrough: 3 of 5 immediate orders ended 无人接单 and the page said 100% ✓."""
+    for minutes in (12, 20):
+        _arrived(scene, assigned, minutes)
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time()))
+    lost = [place(scene, assigned, now=midnight + dt.timedelta(minutes=2)) for _ in range(3)]
+    Order.objects.filter(pk__in=[o.pk for o in lost]).update(status=OrderStatus.UNFULFILLED)
+    stats = arrival_stats(Order.objects.all(), since=midnight)
+    assert (stats.arrived, stats.unfulfilled, stats.failed) == (2, 3, 3)
+    assert stats.on_time == pytest.approx(2 / 5)
+    assert stats.p90_kept is False
+    client.force_login(assigned)
+    page = client.get(reverse("staff_orders:list")).content.decode()
+    assert "✓" not in page and "达到承诺：" not in page.replace("未达承诺：", "")
+    assert "40%" in page and "3 单无人接单" in page
+    assert 'id="today-unfulfilled"><dt>无人接单</dt><dd>⚠ 3 单' in page
+
+
+def test_the_promise_is_not_kept_while_any_order_failed() -> None:
+    early = ArrivalStats(arrived=1, waiting=1, p50_min=5, p90_min=5, on_time=1.0)
+    assert early.p90_kept is True
+    late = ArrivalStats(arrived=1, waiting=1, p50_min=5, p90_min=5, on_time=0.5, overdue=1)
+    assert late.p90_kept is False and late.failed == 1
+
+
+def test_waiting_order_older_than_30_minutes_is_overdue(scene, assigned) -> None:
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time()))
+    order = place(scene, assigned, now=midnight + dt.timedelta(minutes=1))
+    queryset = Order.objects.filter(pk=order.pk)
+    soon = arrival_stats(queryset, since=midnight, now=midnight + dt.timedelta(minutes=20))
+    assert (soon.waiting, soon.overdue, soon.on_time, soon.p90_kept) == (1, 0, None, None)
+    later = arrival_stats(queryset, since=midnight, now=midnight + dt.timedelta(minutes=40))
+    assert (later.waiting, later.overdue, later.on_time, later.p90_kept) == (1, 1, 0.0, False)
 
 
 def test_percentile_interpolates_between_ranks() -> None:
