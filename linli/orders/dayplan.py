@@ -845,6 +845,7 @@ def _write(
         UnplannedOrder(order=rows.get(pk) or orders[pk], reason=reason)
         for pk, reason in sorted(unplanned.items(), key=lambda item: item[0])
     ]
+    _alert_unplanned(result.unplanned)
 
 
 def _withdraw(order: Order, offer: Offer, *, now: dt.datetime, note: str) -> None:
@@ -873,6 +874,61 @@ def _notify(workers: Iterable[Worker], date: dt.date) -> None:
             link="/work/",
             kind="order.plan",
         )
+
+
+UNPLANNED_KIND = "order.unplanned"
+
+
+def _alert_unplanned(missing: list[UnplannedOrder]) -> int:
+    """Tell the area's community admins and dispatchers about each booking the plan left
+    ``placed``, once per order: an order already alerted (a :class:`Notification` of kind
+    :data:`UNPLANNED_KIND` about it exists) is skipped on a re-plan. Orders a dispatch took
+    or a cancellation ended meanwhile are not alerted. Returns the number of orders alerted.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    from linli.notify.models import Notification
+    from linli.notify.services import notify
+    from linli.orders.dispatching import _area_staff
+
+    reasons = {u.order.pk: u.reason for u in missing}
+    if not reasons:
+        return 0
+    told: set[int] = {
+        pk
+        for pk in Notification.objects.filter(
+            kind=UNPLANNED_KIND,
+            subject_type=ContentType.objects.get_for_model(Order),
+            subject_id__in=list(reasons),
+        ).values_list("subject_id", flat=True)
+        if pk is not None
+    }
+    orders = (
+        Order.objects.filter(pk__in=list(reasons), status=OrderStatus.PLACED)
+        .exclude(pk__in=told)
+        .select_related("service_type", "area")
+        .order_by("pk")
+    )
+    sent = 0
+    for order in orders:
+        staff = _area_staff(order)
+        if not staff:
+            continue
+        notify(
+            recipients=staff,
+            title=f"预约未能排入日计划：{order.service_type.name}",
+            body=(
+                f"{order.number}，{order.address}，"
+                f"预约 {timezone.localtime(order.slot_start):%m月%d日} {_slot_text(order)}。"
+                f"原因：{reasons[order.pk]}。请电话联系居民，人工安排或改约"
+            ),
+            link=f"/orders/{order.pk}/",
+            kind=UNPLANNED_KIND,
+            subject=order,
+            area=order.area,
+        )
+        sent += 1
+    return sent
 
 
 # --- the daily schedule -----------------------------------------------------------------
