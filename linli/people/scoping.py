@@ -14,7 +14,7 @@ from typing import TypeVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, Q, QuerySet
 
-from linli.people.models import PII_ROLES, SENSITIVE_ROLES, Assignment
+from linli.people.models import PII_ROLES, SENSITIVE_ROLES, Assignment, Role
 
 M = TypeVar("M", bound=Model)
 AnyUser = User | AnonymousUser
@@ -46,6 +46,22 @@ def area_paths(user: AnyUser) -> list[str] | None:
         if not any(path.startswith(prefix) for prefix in kept):
             kept.append(path)
     return kept
+
+
+#: Roles whose work needs the resident registry of their areas. The others — service
+#: providers' staff (caregivers), property staff, enterprise contacts, social-enterprise
+#: staff, volunteers — see only what their own work brings them (orders, cases they take
+#: part in), never the list of who lives where (PIPL art. 6: the minimum necessary).
+REGISTRY_ROLES = SENSITIVE_ROLES | {Role.POLICE}
+
+
+def can_view_registry(user: AnyUser) -> bool:
+    """May browse residents (the home tree with counts, resident lists, the resident API)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(roles(user) & REGISTRY_ROLES)
 
 
 def roles(user: AnyUser) -> set[str]:

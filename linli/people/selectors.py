@@ -23,7 +23,13 @@ from django.utils import timezone
 
 from linli.orgs.models import Organization, OrgKind
 from linli.people.models import CARE_TAGS, Resident
-from linli.people.scoping import AnyUser, area_paths, can_view_sensitive, scope
+from linli.people.scoping import (
+    AnyUser,
+    area_paths,
+    can_view_registry,
+    can_view_sensitive,
+    scope,
+)
 from linli.places.models import Area, Household
 
 #: The "older people" threshold of the tree and of the ``aged60`` tag (老年人: 60 and over,
@@ -153,10 +159,11 @@ def area_tree_counts(user: AnyUser, *, today: dt.date | None = None) -> list[Are
 
     Cost: four queries whatever the tree size (areas, residents, households,
     enterprises), each grouped by area; the roll-up is done in Python along ``path``.
-    An anonymous user or one without assignments gets ``[]``.
+    An anonymous user, one without assignments or one whose roles do not need the
+    registry (:func:`~linli.people.scoping.can_view_registry`) gets ``[]``.
     """
     paths = area_paths(user)
-    if paths == []:
+    if paths == [] or not can_view_registry(user):
         return []
     today = today or timezone.localdate()
     keys = _visible_count_keys(user)
@@ -252,8 +259,11 @@ def residents_for(
 
     Raises:
         ValidationError: unknown ``area_code`` or ``tag`` (Chinese message).
-        PermissionDenied: a sensitive tag without ``can_view_sensitive``.
+        PermissionDenied: a sensitive tag without ``can_view_sensitive``; a user whose
+            roles do not need the registry (caregivers, property staff …).
     """
+    if not can_view_registry(user):
+        raise PermissionDenied("您的岗位不需要查看居民名单")
     today = today or timezone.localdate()
     queryset = scope(Resident.objects.all(), user).select_related("area", "household__building")
     if area_code:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from linli.common.pii import mask_phone
 from linli.people import selectors
 from linli.people.models import CARE_TAGS, Resident
-from linli.people.scoping import area_paths, can_view_sensitive
+from linli.people.scoping import area_paths, can_view_registry, can_view_sensitive
 from linli.places.models import Area
 
 PAGE_SIZE = 50
@@ -23,8 +23,8 @@ PAGE_SIZE = 50
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The staff home page: the user's areas as a tree with counts linking to people."""
-    if area_paths(request.user) == [] and hasattr(request.user, "worker"):
-        return redirect("work:today")  # a caregiver without areas: straight to their offers
+    if not can_view_registry(request.user) and hasattr(request.user, "worker"):
+        return redirect("work:today")  # a caregiver: straight to their offers
     nodes = selectors.area_tree_counts(request.user)
     by_code = {node.code: node for node in nodes}
     # Each assigned subtree is drawn as its own tree under a one-line trail of the
@@ -38,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "roots": roots,
         "has_assignment": area_paths(request.user) != [],
+        "registry": can_view_registry(request.user),
         "count_labels": selectors.COUNT_LABELS,
         "sensitive": can_view_sensitive(request.user),
     }

@@ -128,8 +128,8 @@ def test_reveal_without_permission_is_403_in_chinese(api, resident, id_number, a
 
 
 def test_sensitive_tags_omitted_without_permission(api, resident, areas) -> None:
-    volunteer = staff_user(areas["micro_grid"], Role.VOLUNTEER)
-    _as(api, volunteer)
+    police = staff_user(areas["micro_grid"], Role.POLICE)
+    _as(api, police)
     assert api.get("/api/residents/").json()["results"][0]["tags"] == ["living_alone"]
     tree = api.get("/api/areas/tree/").json()
     assert "dibao" not in tree[-1]["counts"]

@@ -123,7 +123,7 @@ def test_birth_cutoff_on_29_february() -> None:
 
 
 def test_sensitive_counts_hidden_without_permission(areas) -> None:
-    user = staff_user(areas["micro_grid"], Role.VOLUNTEER)
+    user = staff_user(areas["micro_grid"], Role.POLICE)
     _resident_in(areas["micro_grid"], dibao=True)
     counts = _node(area_tree_counts(user), areas["micro_grid"].code).counts
     assert "dibao" not in counts and "disabled" not in counts

@@ -102,9 +102,9 @@ def test_list_is_paginated_by_50(client, areas, assigned) -> None:
 
 
 def test_list_hides_sensitive_tags_without_permission(client, areas) -> None:
-    volunteer = staff_user(areas["micro_grid"], Role.VOLUNTEER)
+    police = staff_user(areas["micro_grid"], Role.POLICE)
     _resident_in(areas["micro_grid"], dibao=True, living_alone=True)
-    client.force_login(volunteer)
+    client.force_login(police)
     html = client.get("/people/").content.decode()
     assert "独居" in html and "低保</span>" not in html
     assert 'data-count="dibao"' not in client.get("/").content.decode()
