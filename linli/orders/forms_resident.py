@@ -32,21 +32,40 @@ def day_label(day: dt.date, today: dt.date) -> str:
     return f"{name}（{plain}）" if name else plain
 
 
-def slot_days(today: dt.date) -> list[tuple[str, str]]:
-    """``[(iso date, label)]`` for the next :data:`SLOT_DAYS` days, today first."""
+def slot_days(today: dt.date, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """``[(iso date, label)]`` for the next :data:`SLOT_DAYS` days, today first.
+
+    With ``now`` (tz-aware), today is left out once no start time of :data:`SLOT_HOURS`
+    lies after ``now`` (the walkthrough offered 今天 08:00 at 19:43).
+    """
     days = [today + dt.timedelta(days=i) for i in range(SLOT_DAYS)]
+    if now is not None and not slot_times(day=today, now=now):
+        days = days[1:]
     return [(d.isoformat(), day_label(d, today)) for d in days]
 
 
-def slot_times() -> list[tuple[str, str]]:
-    """``[("08:00", "上午 8:00"), …]``: whole hours from :data:`SLOT_HOURS`."""
+def slot_label(hour: int) -> str:
+    """``上午 8:00``, ``中午 12:00``, ``下午 3:00`` for a whole local hour (0–23)."""
+    part = "上午" if hour < 12 else ("中午" if hour == 12 else "下午")
+    shown = hour if hour <= 12 else hour - 12
+    return f"{part} {shown}:00"
 
-    def label(hour: int) -> str:
-        part = "上午" if hour < 12 else ("中午" if hour == 12 else "下午")
-        shown = hour if hour <= 12 else hour - 12
-        return f"{part} {shown}:00"
 
-    return [(f"{h:02d}:00", label(h)) for h in SLOT_HOURS]
+def slot_times(day: dt.date | None = None, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """``[("08:00", "上午 8:00"), …]``: whole hours from :data:`SLOT_HOURS`.
+
+    With ``day`` and ``now`` (tz-aware), only the hours of ``day`` starting after
+    ``now`` (local time): empty for a day that is over.
+    """
+    hours = list(SLOT_HOURS)
+    if day is not None and now is not None:
+        hours = [h for h in hours if slot_is_future(day, dt.time(h), now)]
+    return [(f"{h:02d}:00", slot_label(h)) for h in hours]
+
+
+def slot_is_future(day: dt.date, time: dt.time, now: dt.datetime) -> bool:
+    """Whether the local wall-clock ``day`` + ``time`` starts after ``now`` (tz-aware)."""
+    return timezone.make_aware(dt.datetime.combine(day, time)) > now
 
 
 class OrderForm(forms.Form):
@@ -56,8 +75,9 @@ class OrderForm(forms.Form):
     the people the user may act for); ``expected_price_fen`` is the price in fen the page
     showed, passed on to :func:`linli.orders.ordering.order_place` so a changed price is
     refused rather than charged. ``token`` makes a double tap place one order only.
-    Slot date and time are validated here only for shape; whether the slot lies in the
-    past or too far ahead is the service's rule.
+    Slot date and time are validated here for shape and for lying after ``now`` (a past
+    slot gets a Chinese message beside the time); how far ahead a slot may lie is the
+    service's rule (:func:`linli.orders.ordering.order_place` checks the past again).
     """
 
     resident = forms.IntegerField(widget=forms.HiddenInput)
@@ -88,9 +108,17 @@ class OrderForm(forms.Form):
         error_messages={"max_length": "备注最多 200 字"},
     )
 
-    def __init__(self, *args: Any, service_type: ServiceType, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        service_type: ServiceType,
+        now: dt.datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.service_type = service_type
+        #: The moment slots are judged against (tz-aware); the current time by default.
+        self.now = now or timezone.now()
         variants = [v for v in service_type.variants or [] if isinstance(v, dict)]
         #: Variant codes in the catalogue's order (the first is the default).
         self.variant_codes = [str(v.get("code")) for v in variants]
@@ -122,6 +150,9 @@ class OrderForm(forms.Form):
                 self.add_error("slot_date", "请选择预约日期")
             if not data.get("slot_time") and "slot_time" not in self.errors:
                 self.add_error("slot_time", "请选择预约时间")
+            day, time = data.get("slot_date"), data.get("slot_time")
+            if day and time and not slot_is_future(day, time, self.now):
+                self.add_error("slot_time", "预约时间已过，请选择以后的时间")
         return data
 
     def slot_start(self) -> dt.datetime | None:

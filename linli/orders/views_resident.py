@@ -266,8 +266,9 @@ def _order_context(
         "form": form,
         "errors": errors,
         "home": home,
-        "days": slot_days(timezone.localdate()),
-        "times": slot_times(),
+        "days": _days(form),
+        "times": _times(form, chosen.get("slot_date", "")),
+        "today": timezone.localtime(form.now).date().isoformat(),
         "chosen": chosen,
         "NOW": NOW,
         "SLOT": SLOT,
@@ -286,9 +287,32 @@ def _chosen_values(form: OrderForm) -> dict[str, str]:
         raw["when"] = form.when_choices()[0][0]
     if not raw.get("variant") and form.variant_codes:
         raw["variant"] = form.variant_codes[0]
-    if not raw.get("slot_date"):
-        raw["slot_date"] = slot_days(timezone.localdate())[0][0]
+    days = _days(form)
+    if not raw.get("slot_date") or (not form.is_bound and raw["slot_date"] not in dict(days)):
+        raw["slot_date"] = days[0][0]
+    if not raw.get("slot_time"):
+        future = [t for t in _times(form, raw["slot_date"]) if not (t["past"] and t["hide"])]
+        raw["slot_time"] = future[0]["value"] if future else ""
     return raw
+
+
+def _days(form: OrderForm) -> list[tuple[str, str]]:
+    """The days offered: today only while a start time is left (see :func:`slot_days`)."""
+    now = timezone.localtime(form.now)
+    return slot_days(now.date(), now=now)
+
+
+def _times(form: OrderForm, day: str) -> list[dict[str, Any]]:
+    """Every start time ``{value, label, past}``; ``past`` marks today's times that have
+    gone by: they are not offered (hidden and disabled) while today is the chosen day,
+    and the page's script hides them again whenever today is picked."""
+    now = timezone.localtime(form.now)
+    left = {value for value, _ in slot_times(day=now.date(), now=now)}
+    chosen_today = day == now.date().isoformat()
+    return [
+        {"value": value, "label": label, "past": value not in left, "hide": chosen_today}
+        for value, label in slot_times()
+    ]
 
 
 def _message(error: ValidationError | EligibilityError) -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from linli.cases.models import Case
 from linli.orders.dispatching import offer_accept
+from linli.orders.forms_resident import slot_days, slot_times
 from linli.orders.models import Offer, OfferStatus, Order, OrderChannel, OrderStatus, Worker
 from linli.orders.ordering import order_arrive, order_complete, order_en_route
 from linli.orders.services import shift_create
@@ -292,6 +293,63 @@ def test_a_slot_in_the_past_is_refused_and_the_form_keeps_its_values(
     assert 'name="slot_time" value="10:00" checked' in page
     assert 'name="when" value="slot" checked' in page
     assert not Order.objects.exists()
+
+
+def _evening(monkeypatch: pytest.MonkeyPatch, hour: int, minute: int) -> dt.datetime:
+    """Make "now" today at ``hour:minute`` local time for the pages and the forms."""
+    moment = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(hour, minute)))
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment
+
+
+def test_slot_picker_offers_only_future_times(
+    live: Scene, daughter: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walkthrough: at 19:43 the picker preselected 今天 08:00."""
+    moment = _evening(monkeypatch, 18, 43)
+    page = text(daughter.get("/me/services/housekeeping/"))
+    today = moment.date().isoformat()
+    assert re.search(rf'name="slot_date" value="{today}" checked', page)
+    offered = re.findall(
+        r'<label class="tile"><input type="radio" name="slot_time" value="([\d:]+)"', page
+    )
+    assert offered == ["19:00"]
+    assert 'name="slot_time" value="19:00" checked' in page
+    assert 'name="slot_time" value="08:00" disabled' in page  # hidden until another day
+
+
+def test_today_disappears_when_no_time_is_left(
+    live: Scene, daughter: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moment = _evening(monkeypatch, 19, 43)
+    page = text(daughter.get("/me/services/housekeeping/"))
+    assert f'value="{moment.date().isoformat()}"' not in page and "今天" not in page
+    tomorrow = (moment.date() + dt.timedelta(days=1)).isoformat()
+    assert re.search(rf'name="slot_date" value="{tomorrow}" checked', page)
+    assert 'name="slot_time" value="08:00" checked>' in page  # offered, not disabled
+
+
+def test_a_slot_earlier_today_is_refused_by_the_form(
+    live: Scene, daughter: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moment = _evening(monkeypatch, 15, 10)
+    response = confirm(
+        daughter, live, "housekeeping", when="slot", slot_date=str(moment.date()), slot_time="15:00"
+    )
+    assert response.status_code == 400
+    assert "预约时间已过，请选择以后的时间" in text(response)
+    assert not Order.objects.exists()
+
+
+def test_slot_helpers_follow_the_clock() -> None:
+    day = dt.date(2030, 1, 8)
+    at = timezone.make_aware(dt.datetime(2030, 1, 8, 17, 0))
+    assert [v for v, _ in slot_times(day=day, now=at)] == ["18:00", "19:00"]
+    assert slot_days(day, now=at)[0][0] == "2030-01-08"
+    late = timezone.make_aware(dt.datetime(2030, 1, 8, 19, 0))
+    assert slot_times(day=day, now=late) == []
+    assert slot_days(day, now=late)[0] == ("2030-01-09", "明天（1月9日 周三）")
+    assert len(slot_times()) == 12
 
 
 def test_slot_chosen_without_a_date_or_time_is_told_in_chinese(
