@@ -6,7 +6,9 @@ case's area or one of its ancestors; roles from :class:`~linli.people.models.Rol
 * **coordinators** — area staff with role street_admin, community_admin, dispatcher or
   grid_leader;
 * **grid staff** — area staff with role grid_worker or micro_grid_worker;
-* **area staff** — any role over the area (includes police, property staff… assigned there);
+* **area staff** — any role over the area (includes police, property staff… assigned there)
+  except :data:`INVOLVED_ONLY_ROLES` (provider staff, enterprise contacts, social-enterprise
+  staff, volunteers), who act only as handler side, participant or reporter;
 * **handler side** — the dispatched ``handler`` user, or any user whose assignment names
   the ``handler_org`` as their organisation;
 * **participant** — a :class:`~linli.cases.models.CaseParticipant` with this user account,
@@ -45,6 +47,17 @@ COORDINATOR_ROLES = frozenset(
     {Role.STREET_ADMIN, Role.COMMUNITY_ADMIN, Role.DISPATCHER, Role.GRID_LEADER}
 )
 GRID_STAFF_ROLES = frozenset({Role.GRID_WORKER, Role.MICRO_GRID_WORKER})
+#: Roles that see a case only when it involves them (dispatched to them or their
+#: organisation, a participant, the reporter) — never every case of their area: residents'
+#: complaints name people, and a caregiver must not read the complaint about them.
+INVOLVED_ONLY_ROLES = frozenset(
+    {
+        Role.PROVIDER_STAFF,
+        Role.ENTERPRISE_CONTACT,
+        Role.SOCIAL_ENTERPRISE_STAFF,
+        Role.VOLUNTEER,
+    }
+)
 
 COORDINATORS = "coordinators"
 GRID_STAFF = "grid_staff"
@@ -73,9 +86,9 @@ def _area_roles(user: User, case: Case) -> set[str]:
     path = case.area.path
     return {
         role
-        for area_path, role in Assignment.objects.filter(user=user).values_list(
-            "area__path", "role"
-        )
+        for area_path, role in Assignment.objects.filter(user=user)
+        .exclude(role__in=INVOLVED_ONLY_ROLES)
+        .values_list("area__path", "role")
         if path.startswith(area_path)
     }
 

@@ -21,9 +21,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from linli.cases.models import Case
-from linli.cases.permissions import COORDINATOR_ROLES, GRID_STAFF_ROLES
+from linli.cases.permissions import COORDINATOR_ROLES, GRID_STAFF_ROLES, INVOLVED_ONLY_ROLES
 from linli.people.models import Assignment
-from linli.people.scoping import area_paths, under_paths
+from linli.people.scoping import under_paths
 
 #: Roles whose "my cases" list is every case of their areas (they register, dispatch,
 #: verify or patrol there); other roles (property, provider, police…) see their own cases.
@@ -59,12 +59,20 @@ def _with_paths(user: User, condition: Q, paths: list[str]) -> QuerySet[Case]:
 
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
-    """All cases the user may see (none for anonymous or inactive users)."""
+    """All cases the user may see (none for anonymous or inactive users): every case under
+    the areas of their assignments — except assignments in :data:`INVOLVED_ONLY_ROLES`,
+    which show only the cases that involve the user — plus those involving them."""
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
-    paths = area_paths(user)
-    if paths is None:
+    if user.is_superuser:
         return Case.objects.select_related("category", "area")
+    paths = sorted(
+        set(
+            Assignment.objects.filter(user=user)
+            .exclude(role__in=INVOLVED_ONLY_ROLES)
+            .values_list("area__path", flat=True)
+        )
+    )
     return _with_paths(user, _involved(user), paths)
 
 

@@ -90,3 +90,16 @@ def test_registering_may_reclassify_the_case(areas):  # type: ignore[no-untyped-
     # the dispatch clock now follows the new category's clock-time limits
     assert case.due_at is not None and case.stage_started_at is not None
     assert (case.due_at - case.stage_started_at).total_seconds() == leak.dispatch_limit
+
+
+@pytest.mark.parametrize("role", [Role.PROVIDER_STAFF, Role.ENTERPRISE_CONTACT, Role.VOLUNTEER])
+def test_involved_only_roles_do_not_see_the_cases_of_their_area(areas, role):  # type: ignore[no-untyped-def]
+    from linli.cases.selectors import cases_visible_to
+
+    case = report(areas["micro_grid"])
+    user = staff_user(areas["community"], role)
+    assert case not in cases_visible_to(user)
+    assert not permissions.may(user, "note", case)
+    case.reporter = user
+    case.save()
+    assert case in cases_visible_to(user)  # a case they reported is theirs to follow
