@@ -16,6 +16,7 @@ without it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
@@ -57,9 +58,10 @@ from linli.orders.models import (
     ServiceType,
 )
 from linli.orders.ordering import cancel_check, order_cancel, order_place, order_quote, order_rate
-from linli.orders.selectors import active_service_types
+from linli.orders.selectors import active_service_types, qualified_workers
 from linli.orders.services import ServiceQuote
 from linli.people.models import FamilyLink, Resident, Sex
+from linli.places.models import Household
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,10 @@ TOKENS_KEPT = 20
 #: Seconds between status refreshes on the order page (htmx polling).
 POLL_SECONDS = 10
 NO_CONSENT = "您没有为该居民下单的授权（需要对方同意的家属关联）"
+#: Why 现在 is not offered (the walkthrough was offered it with nobody on shift).
+NOBODY_NOW = "现在没有服务人员在岗，请预约时间"
+NOBODY_NOW_ON_DEMAND = "现在没有服务人员在岗，请稍后再试，或联系社区"
+TOO_FEW_NOW = "现在在岗的服务人员不足两位，需要两位时请预约时间"
 
 #: An emoji per service code (decoration only: the name is always written beside it);
 #: tiles follow this order (the most asked-for first), other services after, by name.
@@ -249,7 +255,10 @@ def _order_context(
         errors = [*errors, _message(error)]
         quote = None
     home = person.resident.household if person.resident.household_id else None
+    now_refused = _now_refused(form, service, home)
     chosen = _chosen_values(form)
+    if now_refused and chosen.get("when") == NOW and not form.is_bound:
+        chosen["when"] = SLOT if service.mode != ServiceMode.ON_DEMAND else ""
     if quote is not None:
         # The confirm tap agrees to the price on this screen (after a refusal too: e.g.
         # the slot moved to a day with another tier; the refused tap changed nothing).
@@ -273,8 +282,35 @@ def _order_context(
         "NOW": NOW,
         "SLOT": SLOT,
         "immediate_only": service.mode == ServiceMode.ON_DEMAND,
+        "now_refused": now_refused,
         "nav": "services",
     }
+
+
+def on_shift_now(service: ServiceType, home: Household | None, at: dt.datetime) -> int | None:
+    """How many qualified workers are on shift at ``at`` for the home's micro-grid, counted
+    up to 2 (:func:`~linli.orders.selectors.qualified_workers`); ``None`` without a home
+    (the page then asks for an address instead)."""
+    if home is None:
+        return None
+    area = home.building.micro_grid
+    return qualified_workers(service_type=service, at=at, area=area)[:2].count()
+
+
+def _now_refused(form: OrderForm, service: ServiceType, home: Household | None) -> str:
+    """Why 现在 cannot be chosen at this moment ("" when it can): nobody on shift, or
+    fewer than two when two are needed (the service's usual crew or the box ticked)."""
+    if service.mode == ServiceMode.SCHEDULED:
+        return ""
+    count = on_shift_now(service, home, form.now)
+    if count is None:
+        return ""
+    if count == 0:
+        return NOBODY_NOW if service.mode != ServiceMode.ON_DEMAND else NOBODY_NOW_ON_DEMAND
+    two = service.workers_needed >= 2 or (
+        form.is_bound and str(form.data.get("two_workers", "")) == "on"
+    )
+    return TOO_FEW_NOW if two and count < 2 else ""
 
 
 def _chosen_values(form: OrderForm) -> dict[str, str]:
@@ -350,6 +386,11 @@ def service_order(request: HttpRequest, account: ResidentAccount, code: str) -> 
         return redirect("resident_orders:order", pk=done)
     errors: list[str] = []
     order = None
+    home = person.resident.household if person.resident.household_id else None
+    if form.is_valid() and form.cleaned_data["when"] == NOW:
+        refused = _now_refused(form, service, home)
+        if refused:
+            form.add_error("when", refused)
     if form.is_valid():
         try:
             order = order_place(

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from linli.cases.models import Case
-from linli.orders.dispatching import offer_accept
+from linli.orders.dispatching import dispatch, offer_accept
 from linli.orders.forms_resident import slot_days, slot_times
 from linli.orders.models import Offer, OfferStatus, Order, OrderChannel, OrderStatus, Worker
-from linli.orders.ordering import order_arrive, order_complete, order_en_route
+from linli.orders.ordering import order_arrive, order_complete, order_en_route, order_place
 from linli.orders.services import shift_create
 from linli.orders.tests.conftest import Scene
 from linli.people.models import Resident
@@ -157,7 +157,10 @@ def test_quote_for_mother_is_the_elder_meal_price_with_its_reason(
     ).group(1)
     assert 'name="expected_price_fen" value="800"' in page
     assert "送餐上门" in page and "堂食预约" in page  # variants
-    assert "现在（尽快上门）" in page and "预约时间" in page
+    # The scene's carers deliver no meals: 现在 is shown disabled, with the reason in words.
+    assert "现在没有服务人员在岗，请预约时间" in page and "预约时间" in page
+    assert 'name="when" value="now" disabled' in page
+    assert 'name="when" value="slot" checked' in page
     assert str(live.mother.household) in page  # address defaults to the household
 
 
@@ -341,6 +344,39 @@ def test_a_slot_earlier_today_is_refused_by_the_form(
     assert not Order.objects.exists()
 
 
+def test_now_is_disabled_with_the_reason_when_nobody_is_on_shift(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walkthrough: 现在（尽快上门） was offered with no qualified worker on shift."""
+    Resident.objects.filter(pk=scene.mother.pk).update(sex="F")
+    client = Client()
+    client.force_login(scene.daughter_user)  # the scene's carers work on 2030-01-08 only
+    page = text(client.get(f"/me/services/bath_assist/?for={scene.mother.pk}"))
+    assert "现在没有服务人员在岗，请预约时间" in page
+    assert 'name="when" value="now" disabled' in page
+    assert 'name="when" value="slot" checked' in page
+    forged = confirm(client, scene, "bath_assist", when="now")
+    assert forged.status_code == 400 and "现在没有服务人员在岗" in text(forged)
+    assert not Order.objects.exists()
+
+
+def test_two_caregivers_now_need_two_on_shift(scene: Scene) -> None:
+    Resident.objects.filter(pk=scene.mother.pk).update(sex="F")
+    on_shift_today(scene.carers[:1])
+    client = Client()
+    client.force_login(scene.daughter_user)
+    page = text(client.get(f"/me/services/bath_assist/?for={scene.mother.pk}"))
+    assert 'name="when" value="now" checked' in page and "不足两位" not in page
+    refused = confirm(client, scene, "bath_assist", when="now", two_workers="on")
+    assert refused.status_code == 400
+    page = text(refused)
+    assert "现在在岗的服务人员不足两位，需要两位时请预约时间" in page
+    assert 'name="when" value="now" disabled' in page
+    assert not Order.objects.exists()
+    one = confirm(client, scene, "bath_assist", when="now")
+    assert one.status_code == 302 and Order.objects.get().workers_needed == 1
+
+
 def test_slot_helpers_follow_the_clock() -> None:
     day = dt.date(2030, 1, 8)
     at = timezone.make_aware(dt.datetime(2030, 1, 8, 17, 0))
@@ -454,10 +490,17 @@ def test_a_final_order_stops_polling(live: Scene, daughter: Client) -> None:
 
 def test_an_order_nobody_can_take_says_so_in_words(live: Scene, daughter: Client) -> None:
     # The carers deliver no meals (no delivery skill): dispatch gives the order up.
-    response = confirm(daughter, live, "meal_assist", variant="delivery")
-    order = Order.objects.get()
+    # The page no longer offers 现在 then, so the order comes in by phone (staff channel).
+    order = dispatch(
+        order_place(
+            service_type=live.service("meal_assist"),
+            resident=live.mother,
+            placed_by=live.daughter_user,
+            variant="delivery",
+        )
+    )
     assert order.status == OrderStatus.UNFULFILLED
-    page = text(daughter.get(response["Location"]))
+    page = text(daughter.get(f"/me/orders/{order.pk}/"))
     assert "当前状态：<strong>无人接单</strong>" in page
     assert "社区工作人员会尽快联系您" in page and "hx-get" not in page
 
@@ -594,7 +637,17 @@ def test_a_resident_factory_elder_orders_for_herself(live: Scene) -> None:
     client.force_login(account.user)
     page = text(client.get("/me/services/meal_assist/"))
     assert re.search(r'id="quote-price">8.00 元<', page)
-    response = confirm(client, live, "meal_assist", resident=str(elder.pk), variant="dine_in")
+    tomorrow = str(timezone.localdate() + dt.timedelta(days=1))
+    response = confirm(
+        client,
+        live,
+        "meal_assist",
+        resident=str(elder.pk),
+        variant="dine_in",
+        when="slot",
+        slot_date=tomorrow,
+        slot_time="11:00",
+    )
     assert response.status_code == 302
     order = Order.objects.get()
     assert (order.channel, order.resident, order.variant) == (OrderChannel.SELF, elder, "dine_in")
