@@ -1,5 +1,6 @@
-"""Remember at log-in whether the user is a caregiver, so every page's navigation can offer
-「我的接单」 without a query (the session is read for each request anyway)."""
+"""Remember at log-in whether the user is a caregiver and whether their roles use the
+registry, so every page's navigation shows 「我的接单」 and hides pages they cannot use
+without a query (the session is read for each request anyway)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.dispatch import receiver
 
 #: Session key: ``True`` when the logged-in user has an active :class:`Worker` row.
 WORKER_SESSION_KEY = "linli_worker"
+#: Session key: ``True`` when the user may browse the registry (:func:`can_view_registry`).
+REGISTRY_SESSION_KEY = "linli_registry"
 
 
 @receiver(user_logged_in)
