@@ -10,7 +10,8 @@ The workforce is the one ``linli bench dispatch`` simulates (issue 4, "Benchmark
 * repair (物业维修): 银川金凤苑物业服务有限公司, 5 on foot, 08:00–20:00;
 
 every shift weekly, Monday to Sunday. Caregivers keep house and may deliver meals and
-medicine; 6 of them hold a bathing certificate. Each worker gets a staff log-in (``hg01``…
+medicine; 6 of them hold a bathing certificate and 2 (``hg13``, ``hg14``) cut hair (上门理发);
+one repair worker (``wx05``) sharpens knives (磨刀). Each worker gets a staff log-in (``hg01``…
 caregivers, ``ps01``… couriers, ``ys01``… clinic, ``wx01``… repair) sharing the demo
 password, with a ``provider_staff`` assignment in the community for their organisation, so
 ``linli demo`` lists them with the other log-ins. Workers start the day 空闲 (available), so
@@ -21,6 +22,12 @@ is not a change). The historic orders go through the real services (place, dispa
 accept, arrive, complete, rate) so their event trails are genuine: eight completed and
 rated orders over the past week, and one repair call at night nobody could take
 (无人接单). Deterministic for a seed; dates count back from the day of the build.
+
+Three residents get log-in accounts for /me/ (through
+:func:`linli.accounts.services.resident_account_create`, fixed fake numbers
+:data:`RESIDENT_PHONES`): a daughter who may act for her mother of 70+ living in 金凤苑社区
+(an existing consenting family link of the demo, else a new one), the mother, and an elderly
+resident living alone. :func:`resident_login_rows` lists them for ``linli demo``.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from linli.accounts.models import ResidentAccount
+from linli.accounts.selectors import residents_actable_by
+from linli.accounts.services import phone_hash, resident_account_create
 from linli.notify.models import Notification
 from linli.orders.models import (
     Offer,
@@ -50,9 +60,9 @@ from linli.orders.models import (
     WorkerStatus,
 )
 from linli.orgs.models import Organization, OrgKind
-from linli.people.models import Assignment, Resident, Role
+from linli.people.models import Assignment, FamilyLink, Resident, Role
 from linli.people.selectors import ELDERLY_AGE, birth_cutoff
-from linli.places.demo.builder import CommunityBuild, _org
+from linli.places.demo.builder import CommunityBuild, DemoError, _org
 from linli.places.demo.names import NameMaker
 from linli.places.demo.orgs import OrgMaker
 from linli.places.demo.people import Numbers
@@ -77,6 +87,7 @@ class Team:
     skills: tuple[str, ...]
     windows: tuple[tuple[dt.time, dt.time], ...]
     certified: dict[str, int] | None = None  # certified skill → how many of the team hold it
+    extra: dict[str, int] | None = None  # other skill → how many hold it (the team's last ones)
 
 
 def _t(hour: int, minute: int = 0) -> dt.time:
@@ -89,10 +100,11 @@ TEAMS = (
         "hg",
         14,
         TravelMode.WALK,
-        ("bath_assist", "housekeeping", "meal_assist", "medicine_delivery"),
+        ("bath_assist", "haircut", "housekeeping", "meal_assist", "medicine_delivery"),
         ("housekeeping", "delivery"),
         ((_t(8), _t(18)),),
         {"bathing": 6},
+        {"haircut": 2},
     ),
     Team(
         "couriers",
@@ -113,7 +125,16 @@ TEAMS = (
         ((_t(8), _t(18)),),
         {"medical": 3},
     ),
-    Team("property", "wx", 5, TravelMode.WALK, ("repair",), ("repair",), ((_t(8), _t(20)),)),
+    Team(
+        "property",
+        "wx",
+        5,
+        TravelMode.WALK,
+        ("knife_sharpening", "repair"),
+        ("repair",),
+        ((_t(8), _t(20)),),
+        extra={"knife_sharpening": 1},
+    ),
 )
 
 #: Historic completed orders: (service, variant, days ago, local hour, minute, stars).
@@ -144,7 +165,10 @@ def build_services(
         rng: the seed's stream for this step.
 
     Returns:
-        counts ``{"providers", "workers", "shifts", "service_orders"}``.
+        counts ``{"providers", "workers", "shifts", "service_orders", "resident_accounts"}``.
+
+    Raises:
+        DemoError: a demo resident or worker already has one of :data:`RESIDENT_PHONES`.
     """
     community = builds[0]
     community.orgs["couriers"] = _courier_org(community, rng)
@@ -155,11 +179,13 @@ def build_services(
     shifts = _shifts(workers)
     _skills(workers, valid_until=dt.date(timezone.localdate().year + 2, 12, 31))
     orders = _history(community, users["sq1_admin"], rng)
+    accounts = _resident_accounts(community, users["sq1_admin"])
     return {
         "providers": len(profiles),
         "workers": sum(len(team) for team in workers.values()),
         "shifts": shifts,
         "service_orders": orders,
+        "resident_accounts": accounts,
     }
 
 
@@ -297,6 +323,9 @@ def _skills(workers: dict[str, list[Worker]], *, valid_until: dt.date) -> None:
                             valid_until=valid_until,
                         )
                     )
+            for code, holders in (team.extra or {}).items():
+                if n > team.size - holders:
+                    rows.append(WorkerSkill(worker=worker, skill=skills[code]))
     WorkerSkill.objects.bulk_create(rows)
 
 
@@ -402,3 +431,132 @@ def _pending(order: Order) -> Iterable[Offer]:
     if order.status != OrderStatus.ASSIGNED:
         return []
     return order.offers.filter(status=OfferStatus.PENDING).select_related("worker__user")
+
+
+# --- resident log-ins -------------------------------------------------------------------
+
+#: Fixed, clearly fake mobile numbers of the demo's resident accounts: the daughter, her
+#: mother, the elderly resident living alone (in this order).
+RESIDENT_PHONES = ("13800000001", "13800000002", "13800000003")
+#: The mother is at least this old.
+MOTHER_AGE = 70
+
+
+def _resident_accounts(community: CommunityBuild, actor: User) -> int:
+    """Open the three demo resident accounts of :data:`RESIDENT_PHONES`; returns how many.
+
+    The daughter and her mother come from the first consenting family link (by primary key)
+    naming a 女儿 who may act for a woman of :data:`MOTHER_AGE`+ living, with a household, in
+    the super community; without one, the oldest such woman gets a new consenting link to
+    the first woman 20–42 years younger than her. The person living alone is the first
+    resident aged 60+ living alone there. Opened by ``actor``; the users carry the demo
+    e-mail domain so ``--reset`` removes them. Consumes no random numbers.
+
+    Raises:
+        DemoError: a resident or worker already has one of :data:`RESIDENT_PHONES`.
+    """
+    taken = Resident.objects.filter(phone__in=RESIDENT_PHONES).exists()
+    if taken or Worker.objects.filter(phone__in=RESIDENT_PHONES).exists():
+        raise DemoError(f"演示居民账号的手机号已被占用：{'、'.join(RESIDENT_PHONES)}")
+    link = _mother_link(community, actor)
+    here = Resident.objects.filter(
+        area__path__startswith=community.area.path, household__isnull=False
+    )
+    people: list[Resident] = [link.relative, link.resident] if link else []
+    alone = (
+        here.filter(living_alone=True, birth_date__lte=birth_cutoff(ELDERLY_AGE))
+        .exclude(pk__in=[p.pk for p in people])
+        .order_by("pk")
+        .first()
+    )
+    phones = list(RESIDENT_PHONES) if link else list(RESIDENT_PHONES[2:])
+    if alone is not None:
+        people.append(alone)
+    made = 0
+    for resident, phone in zip(people, phones, strict=False):
+        account = resident_account_create(resident=resident, phone=phone, actor=actor)
+        User.objects.filter(pk=account.user_id).update(
+            email=f"{account.user.username}@{DEMO_EMAIL_DOMAIN}"
+        )
+        made += 1
+    return made
+
+
+def _mother_link(community: CommunityBuild, actor: User) -> FamilyLink | None:
+    """A consenting link 女儿 → mother (:data:`MOTHER_AGE`+, in the super community)."""
+    mothers = Resident.objects.filter(
+        area__path__startswith=community.area.path,
+        household__isnull=False,
+        sex="F",
+        birth_date__lte=birth_cutoff(MOTHER_AGE),
+    )
+    link = (
+        FamilyLink.objects.filter(
+            resident__in=mothers,
+            relation="女儿",
+            may_act=True,
+            consent_at__isnull=False,
+            revoked_at__isnull=True,
+        )
+        .select_related("resident", "relative")
+        .order_by("pk")
+        .first()
+    )
+    if link is not None:
+        return link
+    for mother in mothers.order_by("birth_date", "pk")[:50]:
+        born = mother.birth_date
+        daughter = (
+            Resident.objects.filter(
+                sex="F",
+                birth_date__gte=born.replace(year=born.year + 20, day=min(born.day, 28)),
+                birth_date__lte=born.replace(year=born.year + 42, day=min(born.day, 28)),
+            )
+            .exclude(household=mother.household)
+            .order_by("pk")
+            .first()
+        )
+        if daughter is not None:
+            return FamilyLink.objects.create(
+                resident=mother,
+                relative=daughter,
+                relation="女儿",
+                may_act=True,
+                consent_at=timezone.now(),
+                consent_recorded_by=actor,
+            )
+    return None
+
+
+def resident_login_rows() -> list[tuple[str, str, str]]:
+    """(phone, name with age, whom they may act for) of each active demo resident account.
+
+    Read from the database: an account of :data:`RESIDENT_PHONES` (found by its phone hash;
+    the number itself is never stored) that exists and is active; for whom it may act is
+    :func:`linli.accounts.selectors.residents_actable_by`. In the order of the numbers.
+    """
+    rows: list[tuple[str, str, str]] = []
+    for phone in RESIDENT_PHONES:
+        account = (
+            ResidentAccount.objects.filter(
+                phone_hash=phone_hash(phone), active=True, user__is_active=True
+            )
+            .select_related("resident", "user")
+            .first()
+        )
+        if account is None:
+            continue
+        me = account.resident
+        others = [r for r in residents_actable_by(account.user) if r.pk != me.pk]
+        relations = dict(
+            FamilyLink.objects.filter(relative=me, resident__in=others).values_list(
+                "resident_id", "relation"
+            )
+        )
+        whom = "本人" + "".join(
+            f"、{r.name}（{r.age()} 岁，本人是其{relations.get(r.pk, '亲属')}）" for r in others
+        )
+        if me.living_alone:
+            whom += "（独居）"
+        rows.append((phone, f"{me.name}（{me.age()} 岁）", whom))
+    return rows

@@ -107,6 +107,22 @@ def test_who_is_qualified_follows_skills_and_shifts(built) -> None:
     ).exists()
 
 
+def test_haircut_and_knife_sharpening_have_qualified_workers(built) -> None:
+    from linli.orders.models import ServiceType
+
+    community = Area.objects.get(name="金凤苑社区")
+    today = timezone.localdate()
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    haircut = ServiceType.objects.get(code="haircut")
+    knives = ServiceType.objects.get(code="knife_sharpening")
+    barbers = qualified_workers(service_type=haircut, at=_local(monday, 10), area=community)
+    assert sorted(barbers.values_list("user__username", flat=True)) == ["hg13", "hg14"]
+    grinders = qualified_workers(service_type=knives, at=_local(monday, 10), area=community)
+    assert list(grinders.values_list("user__username", flat=True)) == ["wx05"]
+    offered = ProviderProfile.objects.filter(service_types=knives)
+    assert [p.organization.kind for p in offered] == [OrgKind.PROPERTY_COMPANY]
+
+
 def test_workers_log_in_as_provider_staff_with_the_demo_password(built, client) -> None:
     user = User.objects.get(username="hg01")
     assert user.is_staff and user.first_name == user.worker.name
@@ -151,3 +167,92 @@ def test_same_seed_gives_the_same_workers_and_orders() -> None:
     demo(scale=SMALL, seed=3, reset=True)
     assert fingerprint() == first
     assert Worker.objects.count() == 38
+
+
+def test_three_resident_accounts_daughter_mother_and_elder_living_alone(built) -> None:
+    from linli.accounts.models import ResidentAccount
+    from linli.accounts.selectors import residents_actable_by
+    from linli.accounts.services import phone_hash
+    from linli.people.models import Resident
+    from linli.places.demo.services import MOTHER_AGE, RESIDENT_PHONES
+    from linli.places.demo.staff import DEMO_EMAIL_DOMAIN
+
+    community = Area.objects.get(name="金凤苑社区")
+    daughter, mother, alone = (
+        ResidentAccount.objects.select_related("resident", "user").get(phone_hash=phone_hash(phone))
+        for phone in RESIDENT_PHONES
+    )
+    assert ResidentAccount.objects.count() == 3
+    assert list(residents_actable_by(daughter.user)) == [daughter.resident, mother.resident]
+    link = mother.resident.family_links.get(relative=daughter.resident)
+    assert link.consent_active and link.relation == "女儿"
+    assert mother.resident.sex == "F" and mother.resident.age() >= MOTHER_AGE
+    assert mother.resident.area.path.startswith(community.path)
+    assert mother.resident.household_id is not None
+    assert list(residents_actable_by(mother.user)) == [mother.resident]
+    assert alone.resident.living_alone and alone.resident.age() >= 60
+    assert alone.resident.area.path.startswith(community.path)
+    for account in (daughter, mother, alone):
+        assert not account.user.is_staff and not account.user.has_usable_password()
+        assert account.user.email.endswith("@" + DEMO_EMAIL_DOMAIN)  # --reset removes them
+        assert account.created_by == User.objects.get(username="sq1_admin")
+    assert not Resident.objects.filter(phone__in=RESIDENT_PHONES).exists()
+    assert not Worker.objects.filter(phone__in=RESIDENT_PHONES).exists()
+
+
+def test_resident_log_ins_are_listed_and_work(  # type: ignore[no-untyped-def]
+    built, client, django_capture_on_commit_callbacks
+) -> None:
+    from linli.accounts.models import ResidentAccount
+    from linli.notify.channels import ConsoleSmsBackend
+    from linli.places.demo.services import RESIDENT_PHONES
+
+    header = "居民账号（/me/login/，验证码在服务器日志中显示）"
+    mother = ResidentAccount.objects.get(phone_masked="138****0002").resident
+    for output in (built, demo(logins_only=True)):
+        assert header in output
+        listing = output.split(header, 1)[1]
+        assert all(phone in listing for phone in RESIDENT_PHONES)
+        daughter_line = next(line for line in listing.splitlines() if "13800000001" in line)
+        assert mother.name in daughter_line and "女儿" in daughter_line
+        assert "（独居）" in next(line for line in listing.splitlines() if "13800000003" in line)
+    ConsoleSmsBackend.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/me/login/", {"step": "phone", "phone": RESIDENT_PHONES[0]})
+    assert response.status_code == 200
+    [sms] = [m for m in ConsoleSmsBackend.outbox if m["phone"] == RESIDENT_PHONES[0]]
+    code = sms["text"].split("验证码是 ")[1][:6]
+    response = client.post(
+        "/me/login/", {"step": "code", "phone": RESIDENT_PHONES[0], "code": code}
+    )
+    assert response.status_code == 302 and response["Location"] == "/me/"
+    assert mother.name in client.get("/me/").content.decode()
+
+
+def test_reset_rebuilds_the_resident_accounts() -> None:
+    from linli.accounts.models import ResidentAccount
+
+    demo(scale=SMALL, seed=5)
+    before = set(ResidentAccount.objects.values_list("phone_hash", flat=True))
+    demo(scale=SMALL, seed=5, reset=True)
+    assert set(ResidentAccount.objects.values_list("phone_hash", flat=True)) == before
+    assert User.objects.filter(is_staff=False, resident_account__isnull=True).count() == 0
+
+
+def test_without_a_consenting_daughter_the_demo_links_one(built) -> None:
+    from types import SimpleNamespace
+
+    from linli.people.models import FamilyLink
+    from linli.places.demo.services import MOTHER_AGE, _mother_link
+
+    community = Area.objects.get(name="金凤苑社区")
+    FamilyLink.objects.all().delete()
+    admin = User.objects.get(username="sq1_admin")
+    link = _mother_link(SimpleNamespace(area=community), admin)  # type: ignore[arg-type]
+    assert link is not None and link.pk and link.consent_active and link.relation == "女儿"
+    assert link.consent_recorded_by == admin
+    mother, daughter = link.resident, link.relative
+    assert mother.sex == "F" and mother.age() >= MOTHER_AGE and daughter.sex == "F"
+    assert 20 <= daughter.birth_date.year - mother.birth_date.year <= 42
+    assert mother.household_id != daughter.household_id
+    assert mother.area.path.startswith(community.path)

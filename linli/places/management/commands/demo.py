@@ -10,6 +10,7 @@ from django.db import transaction
 
 from linli.places.demo import DEFAULT_SEED, DemoError, build_demo
 from linli.places.demo.reset import wipe
+from linli.places.demo.services import resident_login_rows
 from linli.places.demo.staff import login_rows
 from linli.places.demo.table import format_table
 
@@ -59,6 +60,11 @@ class Command(BaseCommand):
         self.stdout.write(f"登录账号（演示密码均为 {settings.DEMO_PASSWORD}）：")
         for line in format_table(["用户名", "姓名", "角色", "区域"], rows):
             self.stdout.write(line)
+        residents = resident_login_rows()
+        if residents:
+            self.stdout.write("居民账号（/me/login/，验证码在服务器日志中显示）：")
+            for line in format_table(["手机号", "姓名", "可为谁办理"], residents):
+                self.stdout.write(line)
 
 
 LABELS = {
@@ -75,4 +81,5 @@ LABELS = {
     "workers": "服务人员",
     "shifts": "排班",
     "service_orders": "服务订单",
+    "resident_accounts": "居民账号",
 }
