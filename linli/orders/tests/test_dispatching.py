@@ -396,7 +396,10 @@ def test_reoptimise_moves_a_waiting_job_to_a_carer_who_became_free(scene) -> Non
     assert "改由" in bath.events.get(action="withdraw").note
 
 
-def test_reoptimised_job_declined_goes_back_to_its_first_holder(scene) -> None:  # type: ignore[no-untyped-def]
+def hand_over_offered(scene):  # type: ignore[no-untyped-def]
+    """Two carers busy next door, a bath accepted by one of them (``holder``); ten minutes
+    later the ``other`` finishes early and re-optimisation offers them the bath.
+    Returns ``(bath, holder, other, at)``."""
     a, b, c = spread(scene, 10, 20, 30)
     Worker.objects.filter(pk=c.pk).update(status=WorkerStatus.OFF)
     first = _busy_with(scene, a)
@@ -409,6 +412,11 @@ def test_reoptimised_job_declined_goes_back_to_its_first_holder(scene) -> None: 
     busy = first if other == a else Order.objects.exclude(pk__in=[first.pk, bath.pk]).get()
     order_complete(order=busy, worker=other, now=at)
     assert reoptimise_held(now=at) == 1
+    return bath, holder, other, at
+
+
+def test_reoptimised_job_declined_goes_back_to_its_first_holder(scene) -> None:  # type: ignore[no-untyped-def]
+    bath, holder, other, at = hand_over_offered(scene)
     # The free carer declines the hand-over: the carer who had accepted it keeps it
     bath = offer_decline(order=bath, worker=other, reason="临时有事", now=at)
     assert bath.status == OrderStatus.ACCEPTED
@@ -417,18 +425,7 @@ def test_reoptimised_job_declined_goes_back_to_its_first_holder(scene) -> None: 
 
 
 def test_hand_over_accepted_after_the_holder_set_off_is_withdrawn(scene) -> None:  # type: ignore[no-untyped-def]
-    a, b, c = spread(scene, 10, 20, 30)
-    Worker.objects.filter(pk=c.pk).update(status=WorkerStatus.OFF)
-    first = _busy_with(scene, a)
-    _busy_with(scene, b)
-    bath = dispatch(place(scene), now=scene.now)
-    holder = offered_to(bath)
-    offer_accept(order=bath, worker=holder, now=scene.now)
-    other = b if holder == a else a
-    at = scene.now + dt.timedelta(minutes=10)
-    busy = first if other == a else Order.objects.exclude(pk__in=[first.pk, bath.pk]).get()
-    order_complete(order=busy, worker=other, now=at)
-    assert reoptimise_held(now=at) == 1
+    bath, holder, other, at = hand_over_offered(scene)
     order_en_route(order=bath, worker=holder, now=at)
     with pytest.raises(ValidationError, match="已有服务人员在处理"):
         offer_accept(order=bath, worker=other, now=at)
