@@ -61,7 +61,7 @@ from linli.orders.ordering import cancel_check, order_cancel, order_place, order
 from linli.orders.selectors import active_service_types, qualified_workers
 from linli.orders.services import ServiceQuote
 from linli.people.models import FamilyLink, Resident, Sex
-from linli.places.models import Household
+from linli.places.models import Facility, FacilityKind, Household
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,14 @@ TOKENS_SESSION_KEY = "resident_orders_tokens"
 TOKENS_KEPT = 20
 #: Seconds between status refreshes on the order page (htmx polling).
 POLL_SECONDS = 10
+#: Seconds between refreshes of a booking whose slot is not due yet (nothing moves
+#: before the evening plan; see :func:`_live_context`).
+SLOW_POLL_SECONDS = 300
+#: A booking is "not yet due" until this many seconds before its slot starts.
+DUE_BEFORE_SLOT_S = 2 * 3600
+#: Variants served at a facility, not at home (as ``linli.orders.dayplan.NO_VISIT_VARIANTS``).
+DINE_IN = "dine_in"
+NO_VISIT = frozenset({DINE_IN, "remote"})
 NO_CONSENT = "您没有为该居民下单的授权（需要对方同意的家属关联）"
 #: Why 现在 is not offered (the walkthrough was offered it with nobody on shift).
 NOBODY_NOW = "现在没有服务人员在岗，请预约时间"
@@ -241,6 +249,34 @@ def _service(code: str) -> ServiceType:
     return get_object_or_404(ServiceType, code=code, active=True)
 
 
+def variant_name(service: ServiceType, code: str) -> str:
+    """The catalogue name of variant ``code`` of ``service`` (the code if unknown, "" for none)."""
+    for variant in service.variants or []:
+        if isinstance(variant, dict) and str(variant.get("code")) == code:
+            return str(variant.get("name") or code)
+    return code
+
+
+def nearest_canteen(home: Household | None) -> Facility | None:
+    """The community canteen (``Facility`` kind ``canteen``) nearest the home's building by
+    straight-line degrees (good enough within a city), else any canteen; ``None`` when none
+    is registered. One query."""
+    canteens = list(Facility.objects.filter(kind=FacilityKind.CANTEEN).order_by("pk"))
+    if not canteens:
+        return None
+    building = home.building if home is not None else None
+    if building is None or building.lat is None or building.lng is None:
+        return canteens[0]
+    here = (float(building.lat), float(building.lng))
+
+    def distance(f: Facility) -> float:
+        if f.lat is None or f.lng is None:
+            return float("inf")
+        return (float(f.lat) - here[0]) ** 2 + (float(f.lng) - here[1]) ** 2
+
+    return min(canteens, key=distance)
+
+
 def _order_context(
     *,
     service: ServiceType,
@@ -283,6 +319,9 @@ def _order_context(
         "SLOT": SLOT,
         "immediate_only": service.mode == ServiceMode.ON_DEMAND,
         "now_refused": now_refused,
+        "dine_in": chosen.get("variant") == DINE_IN,
+        "has_dine_in": DINE_IN in form.variant_codes,
+        "canteen": nearest_canteen(home) if DINE_IN in form.variant_codes else None,
         "nav": "services",
     }
 
@@ -518,15 +557,30 @@ def carers(order: Order) -> list[dict[str, Any]]:
     ]
 
 
+def booked_ahead(order: Order, now: dt.datetime) -> bool:
+    """A time-slot booking still waiting for its caregiver, its slot more than
+    :data:`DUE_BEFORE_SLOT_S` away: caregivers are arranged the evening before (day plan),
+    so nothing is being searched for now."""
+    return (
+        order.slot_start is not None
+        and order.status == OrderStatus.PLACED
+        and (order.slot_start - now).total_seconds() > DUE_BEFORE_SLOT_S
+    )
+
+
 def _live_context(order: Order) -> dict[str, Any]:
     open_ = order.status not in FINAL_STATUSES
+    ahead = booked_ahead(order, timezone.now())
     return {
         "nav": "orders",
         "order": order,
         "steps": steps(order),
         "carers": carers(order) if open_ else [],
         "polling": open_,
-        "poll_seconds": POLL_SECONDS,
+        "booked_ahead": ahead,
+        "poll_seconds": SLOW_POLL_SECONDS if ahead else POLL_SECONDS,
+        "variant": variant_name(order.service_type, order.variant),
+        "dine_in": order.variant == DINE_IN,
         "on_the_way": order.status
         in (OrderStatus.ASSIGNED, OrderStatus.ACCEPTED, OrderStatus.EN_ROUTE),
     }
@@ -552,6 +606,7 @@ def _detail(
     context = {
         **_live_context(order),
         "cancel_refused": _may_cancel(order),
+        "canteen": nearest_canteen(order.household) if order.variant == DINE_IN else None,
         "price_text": yuan(order.price_fen),
         "rate_form": rate_form or RateForm(),
         "may_rate": order.status == OrderStatus.COMPLETED and order.rating is None,

@@ -377,6 +377,60 @@ def test_two_caregivers_now_need_two_on_shift(scene: Scene) -> None:
     assert one.status_code == 302 and Order.objects.get().workers_needed == 1
 
 
+def _canteens(scene: Scene) -> None:
+    from linli.places.models import Facility, FacilityKind
+
+    here = scene.mother.household.building
+    for name, dlat in (("远处食堂", 0.05), ("幸福里长者食堂", 0.001)):
+        Facility.objects.create(
+            area=here.micro_grid,
+            kind=FacilityKind.CANTEEN,
+            name=name,
+            lat=float(here.lat or 0) + dlat,
+            lng=here.lng,
+        )
+
+
+def test_dine_in_is_worded_as_a_canteen_booking(live: Scene, daughter: Client) -> None:
+    """Walkthrough: 堂食预约 said 服务人员会到这个地址 and 约 1 小时内上门."""
+    _canteens(live)
+    tomorrow = str(timezone.localdate() + dt.timedelta(days=1))
+    data = {"variant": "dine_in", "when": "slot", "slot_date": tomorrow, "slot_time": "11:00"}
+    refused = text(confirm(daughter, live, "meal_assist", expected_price_fen="1", **data))
+    shown = re.search(r'<div id="dine-in-place" data-for-dine-in>(.*?)</div>', refused)
+    assert shown and "幸福里长者食堂" in shown.group(1) and "不上门" in shown.group(1)
+    assert '<div id="visit-place" data-for-visit hidden>' in refused
+    assert "<span data-for-dine-in>用餐时间（到幸福里长者食堂用餐）</span>" in refused
+    response = confirm(daughter, live, "meal_assist", **data)
+    assert response.status_code == 302
+    page = text(daughter.get(response["Location"]))
+    assert 'id="order-variant">堂食预约<' in page
+    assert 'id="order-place">幸福里长者食堂（到食堂用餐，不上门）' in page
+    assert "约 1 小时内上门" not in page and "服务人员会到这个地址" not in page
+
+
+def test_a_home_visit_keeps_the_address_wording(live: Scene, daughter: Client) -> None:
+    page = text(daughter.get(f"/me/services/meal_assist/?for={live.mother.pk}"))
+    assert '<div id="visit-place" data-for-visit>' in page  # 送餐上门 is the default
+    assert "服务人员会到这个地址" in page
+
+
+def test_a_booking_not_yet_due_says_so_and_polls_slowly(live: Scene, daughter: Client) -> None:
+    """Walkthrough: a booking for tomorrow said 正在为您寻找服务人员… every 10 s."""
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    response = confirm(
+        daughter, live, "housekeeping", when="slot", slot_date=str(tomorrow), slot_time="09:00"
+    )
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PLACED
+    page = text(daughter.get(response["Location"]))
+    assert "正在为您寻找服务人员" not in page
+    assert "服务前一天傍晚会为您安排服务人员" in page
+    assert 'hx-trigger="every 300s"' in page and "页面每 5 分钟也会自动更新" in page
+    now_response = confirm(daughter, live)
+    assert 'hx-trigger="every 10s"' in text(daughter.get(now_response["Location"]))
+
+
 def test_slot_helpers_follow_the_clock() -> None:
     day = dt.date(2030, 1, 8)
     at = timezone.make_aware(dt.datetime(2030, 1, 8, 17, 0))

@@ -499,3 +499,10 @@ def test_full_phone_is_only_linked_to_the_logged_reveal(client, scene, assigned,
     client.force_login(staff_user(areas["community"], Role.COMMUNITY_ADMIN))
     page = client.get(url).content.decode()
     assert scene.mother.phone not in page and reveal in page
+
+
+def test_detail_names_the_chosen_service_form(client, scene, assigned) -> None:
+    order = place(scene, assigned, code="meal_assist", variant="dine_in")
+    client.force_login(assigned)
+    page = client.get(reverse("staff_orders:detail", args=[order.pk])).content.decode()
+    assert "（堂食预约）" in page

@@ -15,12 +15,22 @@
       if (today && input.checked) input.checked = false;
     });
   }
+  // 堂食预约 (dine_in) is a canteen booking: show its wording instead of the home visit's.
+  function wording(form) {
+    var picked = form.querySelector('input[name="variant"]:checked');
+    if (!picked) return;
+    var dine = picked.value === "dine_in";
+    form.querySelectorAll("[data-for-dine-in]").forEach(function (el) { el.hidden = !dine; });
+    form.querySelectorAll("[data-for-visit]").forEach(function (el) { el.hidden = dine; });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("order-form");
     if (!form) return;
     form.addEventListener("change", function (event) {
       if (event.target.name === "slot_date") sync(form);
+      if (event.target.name === "variant") wording(form);
     });
     sync(form);
+    wording(form);
   });
 })();
