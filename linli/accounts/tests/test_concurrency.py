@@ -10,49 +10,24 @@ Run on both: ``DATABASE_URL=postgres://… pytest linli/accounts/tests/test_conc
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import connection
 
 from linli.accounts import services
+from linli.accounts.errors import CodeRejected, RateLimited
 from linli.accounts.models import OneTimeCode
 from linli.accounts.tests.conftest import DAUGHTER_PHONE, code_in
+from linli.testing import concurrency
 
 pytestmark = pytest.mark.django_db(transaction=True)
 T0 = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC)
 
 
 def race(*calls: Callable[[], object]) -> list[str]:
-    """Run the calls in threads released together; outcomes as "ok" or the error class."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-
-    def run(call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(200):
-                try:
-                    call()
-                    break
-                except OperationalError as exc:
-                    if connection.vendor != "sqlite" or "locked" not in str(exc):
-                        raise
-                    time.sleep(0.05)
-            outcomes.append("ok")
-        except Exception as exc:  # the name is the outcome; anything else fails the test
-            outcomes.append(type(exc).__name__)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return sorted(outcomes)
+    """:func:`linli.testing.concurrency.race`; the accounts errors are expected outcomes."""
+    return concurrency.race(*calls, expected=(RateLimited, CodeRejected))
 
 
 @pytest.mark.parametrize("round_", range(2))

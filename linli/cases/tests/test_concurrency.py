@@ -14,55 +14,23 @@ Run on both: ``DATABASE_URL=postgres://… pytest linli/cases/tests/test_concurr
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import connection
 
 from linli.cases import services
 from linli.cases.errors import IllegalTransition
 from linli.cases.models import Case, CaseAction, CaseStatus
 from linli.cases.tests.lifecycle import Actors, fast_passwords, report, walk_to  # noqa: F401
+from linli.testing import concurrency
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def race(*calls: Callable[[], object]) -> list[str]:
-    """Run the calls in threads released together; each outcome as "ok" or the error name."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-
-    def busy_wait(call: Callable[[], object]) -> None:
-        for _ in range(200):
-            try:
-                call()
-                return
-            except OperationalError as exc:
-                if connection.vendor != "sqlite" or "locked" not in str(exc):
-                    raise
-                time.sleep(0.05)
-        raise AssertionError("SQLite stayed locked for 10 s")
-
-    def run(call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            busy_wait(call)
-            outcomes.append("ok")
-        except IllegalTransition:
-            outcomes.append("IllegalTransition")
-        except Exception as exc:  # reported, so a database error fails the test visibly
-            outcomes.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return sorted(outcomes)
+    """:func:`linli.testing.concurrency.race`, with IllegalTransition as the expected outcome."""
+    return concurrency.race(*calls, expected=(IllegalTransition,))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,49 +10,21 @@ SQLite writers are serialised and a locked in-memory test database is retried (a
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, connections
+from django.db import connection
 
 from linli.orders.models import Shift
 from linli.orders.services import shift_create
 from linli.orders.tests.factories import DAY, provider, worker
+from linli.testing import concurrency
 
 
 def race(*calls: Callable[[], object]) -> list[str]:
-    """Run the calls in threads released together; outcomes "ok" / "ValidationError"."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-
-    def run(call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(200):
-                try:
-                    call()
-                    break
-                except OperationalError as exc:
-                    if connection.vendor != "sqlite" or "locked" not in str(exc):
-                        raise
-                    time.sleep(0.05)
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("ValidationError")
-        except Exception as exc:  # reported, so a database error fails the test visibly
-            outcomes.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return sorted(outcomes)
+    """:func:`linli.testing.concurrency.race`, with ValidationError as the expected outcome."""
+    return concurrency.race(*calls, expected=(ValidationError,))
 
 
 @pytest.mark.django_db(transaction=True)

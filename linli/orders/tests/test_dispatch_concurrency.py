@@ -14,20 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import itertools
-import threading
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, connections
+from django.db import connection
 
 from linli.orders.dispatching import dispatch, offer_accept
 from linli.orders.models import Offer, OfferStatus, Order, OrderStatus, Worker
 from linli.orders.ordering import order_place
 from linli.orders.tests.conftest import HOME
+from linli.testing import concurrency
 
 #: Orders placed at once, of which the first ``CREWS`` need two caregivers (bath_assist).
 ORDERS = 10
@@ -43,37 +42,8 @@ def seeded(db):  # type: ignore[no-untyped-def]
 
 
 def race(*calls: Callable[[], object]) -> list[str]:
-    """Run the calls in threads released together; outcomes "ok" / "ValidationError"."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-
-    def run(call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=20)
-            for _ in range(400):
-                try:
-                    call()
-                    break
-                except OperationalError as exc:
-                    if connection.vendor != "sqlite" or "locked" not in str(exc):
-                        raise
-                    time.sleep(0.05)
-            else:
-                raise AssertionError("SQLite stayed locked for 20 s")
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("ValidationError")
-        except Exception as exc:  # reported, so a database error fails the test visibly
-            outcomes.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return sorted(outcomes)
+    """:func:`linli.testing.concurrency.race`, with ValidationError as the expected outcome."""
+    return concurrency.race(*calls, expected=(ValidationError,))
 
 
 def _dispatcher(pk: int, now: dt.datetime) -> Callable[[], object]:
