@@ -27,7 +27,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -53,6 +53,7 @@ from linli.orders.models import (
     Offer,
     OfferStatus,
     Order,
+    OrderPhoto,
     OrderStatus,
     ServiceMode,
     ServiceType,
@@ -607,6 +608,9 @@ def _detail(
         **_live_context(order),
         "cancel_refused": _may_cancel(order),
         "canteen": nearest_canteen(order.household) if order.variant == DINE_IN else None,
+        "photos": list(order.photos.values_list("pk", flat=True))
+        if order.status == OrderStatus.COMPLETED
+        else [],
         "price_text": yuan(order.price_fen),
         "rate_form": rate_form or RateForm(),
         "may_rate": order.status == OrderStatus.COMPLETED and order.rating is None,
@@ -620,8 +624,35 @@ def _detail(
 @require_GET
 @resident_page
 def order_detail(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpResponse:
-    """``/me/orders/<pk>/``: steps, caregiver and ETA, cancel, rating."""
-    return _detail(request, _order(account, pk))
+    """``/me/orders/<pk>/``: steps, caregiver and ETA, cancel, rating.
+
+    ``?photo=<id>`` answers with that completion photo of the order instead (only once
+    the order is completed; any other photo or state is a 404).
+    """
+    order = _order(account, pk)
+    if "photo" in request.GET:
+        if order.status != OrderStatus.COMPLETED:
+            raise Http404("没有这张照片")
+        return photo_response(order, request.GET["photo"])
+    return _detail(request, order)
+
+
+def photo_response(order: Order, raw: str) -> FileResponse:
+    """The completion photo ``raw`` (a primary key) of ``order`` as a file, else 404.
+
+    Callers check first that the user may see the order (residents: their own and
+    consenting family's orders; staff: their areas). Photos are re-encoded without EXIF
+    at upload (:class:`~linli.orders.models.OrderPhoto`); ``MEDIA_URL`` is not served, so
+    this is the only way to fetch them. ``Cache-Control: private``.
+    """
+    item = OrderPhoto.objects.filter(order=order, pk=int(raw)).first() if raw.isdigit() else None
+    if item is None or not item.image:
+        raise Http404("没有这张照片")
+    suffix = (item.image.name or "").rsplit(".", 1)[-1].lower()
+    kind = {"png": "image/png", "webp": "image/webp"}.get(suffix, "image/jpeg")
+    response = FileResponse(item.image.open("rb"), content_type=kind)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @require_GET

@@ -67,6 +67,7 @@ from linli.orders.ordering import (
     order_quote,
 )
 from linli.orders.services import STANDARD_PRICE, ServiceQuote
+from linli.orders.views_resident import photo_response
 from linli.people.models import Resident, Role
 from linli.people.scoping import can_view_pii, can_view_sensitive, roles, scope
 from linli.people.services import resident_find_by_id_number
@@ -516,8 +517,11 @@ def _placed_message(order: Order) -> str:
 
 @order_staff_required
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """``/orders/<pk>/``: facts, offers, the event trail and the staff actions."""
+    """``/orders/<pk>/``: facts, offers, the event trail and the staff actions;
+    ``?photo=<id>`` answers with a completion photo of the order (404 for any other)."""
     order = order_for(request.user, pk)
+    if "photo" in request.GET:  # ?photo=<id>: that completion photo, for staff of the area
+        return photo_response(order, request.GET["photo"])
     return _detail(request, order, cancel_form=CancelForm(), status=200)
 
 
@@ -578,6 +582,7 @@ def _detail(
         "successors": list(successors),
         "predecessor": _predecessor(request.user, order),
         "may_reveal": can_view_pii(request.user),
+        "photos": list(order.photos.values_list("pk", flat=True)),
     }
     return render(request, "orders/staff/detail.html", context, status=status)
 

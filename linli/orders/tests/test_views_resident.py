@@ -431,6 +431,54 @@ def test_a_booking_not_yet_due_says_so_and_polls_slowly(live: Scene, daughter: C
     assert 'hx-trigger="every 10s"' in text(daughter.get(now_response["Location"]))
 
 
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_completion_note_and_photos_are_shown_to_the_family_and_staff_of_the_area(
+    live: Scene, daughter: Client, settings, tmp_path, assigned, elsewhere
+) -> None:  # type: ignore[no-untyped-def]
+    """Walkthrough: the caregiver's completion photos were shown nowhere."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    order = progress(placed(daughter, live), live, until=OrderStatus.ARRIVED)
+    before = text(daughter.get(f"/me/orders/{order.pk}/"))
+    assert 'id="completion"' not in before
+    held = Offer.objects.get(order=order, status=OfferStatus.ACCEPTED).worker
+    order = order_complete(
+        order=order, worker=held, note="已协助洗浴，皮肤无破损", photos=[_jpeg()]
+    )
+    [photo] = order.photos.all()
+    page = text(daughter.get(f"/me/orders/{order.pk}/"))
+    assert "服务人员留言：已协助洗浴，皮肤无破损" in page
+    assert f'<img src="?photo={photo.pk}"' in page
+    image = daughter.get(f"/me/orders/{order.pk}/?photo={photo.pk}")
+    assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
+    assert b"".join(image.streaming_content)[:2] == b"\xff\xd8"
+    assert daughter.get(f"/me/orders/{order.pk}/?photo=999999").status_code == 404
+    # Someone without consent, and staff of another area, cannot fetch it.
+    from linli.accounts.services import resident_account_create
+
+    stranger = ResidentFactory(household=live.mother.household)
+    other = Client()
+    other.force_login(
+        resident_account_create(resident=stranger, phone="13800007777", actor=None).user
+    )
+    assert other.get(f"/me/orders/{order.pk}/?photo={photo.pk}").status_code == 404
+    staff = Client()
+    staff.force_login(elsewhere)
+    assert staff.get(f"/orders/{order.pk}/?photo={photo.pk}").status_code == 404
+    staff.force_login(assigned)
+    detail = text(staff.get(f"/orders/{order.pk}/"))
+    assert "已协助洗浴，皮肤无破损" in detail and f'<img src="?photo={photo.pk}"' in detail
+    assert staff.get(f"/orders/{order.pk}/?photo={photo.pk}").status_code == 200
+
+
 def test_slot_helpers_follow_the_clock() -> None:
     day = dt.date(2030, 1, 8)
     at = timezone.make_aware(dt.datetime(2030, 1, 8, 17, 0))
