@@ -28,6 +28,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -135,7 +136,7 @@ INVERSE_RELATION = {
     "丈夫": ("妻子", "妻子"),
 }
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def resident_page(view: View) -> View:
@@ -145,7 +146,7 @@ def resident_page(view: View) -> View:
     """
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
         account = account_of(request.user)
@@ -623,7 +624,7 @@ def _detail(
 
 @require_GET
 @resident_page
-def order_detail(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpResponse:
+def order_detail(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpResponseBase:
     """``/me/orders/<pk>/``: steps, caregiver and ETA, cancel, rating.
 
     ``?photo=<id>`` answers with that completion photo of the order instead (only once

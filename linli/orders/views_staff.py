@@ -35,6 +35,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -102,12 +103,14 @@ def may_handle_orders(user: AnyUser) -> bool:
     return bool(getattr(user, "is_superuser", False) or roles(user) & ORDER_ROLES)
 
 
-def order_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def order_staff_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """Log-in required (redirect), then :func:`may_handle_orders` (403)."""
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not may_handle_orders(request.user):
             raise PermissionDenied("服务订单页面仅供社区、网格和调度工作人员使用")
         return view(request, *args, **kwargs)
@@ -516,7 +519,7 @@ def _placed_message(order: Order) -> str:
 
 
 @order_staff_required
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def order_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     """``/orders/<pk>/``: facts, offers, the event trail and the staff actions;
     ``?photo=<id>`` answers with a completion photo of the order (404 for any other)."""
     order = order_for(request.user, pk)
