@@ -8,6 +8,7 @@ or an unknown service form are refused there too).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django import forms
@@ -69,6 +70,15 @@ class ResidentSearchForm(forms.Form):
 IMMEDIATE, SLOT = "now", "slot"
 
 
+def variant_options(service: ServiceType) -> list[tuple[str, str]]:
+    """``[(code, name)]`` of the service's variants (forms), in catalogue order."""
+    return [
+        (str(v["code"]), str(v["name"]))
+        for v in service.variants or []
+        if isinstance(v, dict) and v.get("code") and v.get("name")
+    ]
+
+
 class StaffOrderForm(forms.Form):
     """An order on a resident's behalf: service, form, immediate or a slot, crew, note.
 
@@ -128,16 +138,21 @@ class StaffOrderForm(forms.Form):
         self.fields["resident"].queryset = residents.select_related(  # type: ignore[attr-defined]
             "household__building"
         )
+        # An <optgroup> per service; once a service is chosen (bound form) only its own
+        # group is offered. orders/staff-new.js hides the other groups as the service
+        # changes, through ``data-groups`` (service pk → group label).
+        chosen = str(self.data.get(self.add_prefix("service_type"), "")) if self.is_bound else ""
         variants: list[Any] = [("", "按服务默认")]
+        groups: dict[str, str] = {}
         for service in ServiceType.objects.filter(active=True).order_by("code"):
-            options = [
-                (str(v["code"]), str(v["name"]))
-                for v in service.variants or []
-                if isinstance(v, dict) and v.get("code") and v.get("name")
-            ]
-            if options:
-                variants.append((service.name, options))  # an <optgroup> per service
-        self.fields["variant"].choices = variants  # type: ignore[attr-defined]
+            options = variant_options(service)
+            if options and (not chosen or chosen == str(service.pk)):
+                variants.append((service.name, options))
+                groups[str(service.pk)] = service.name
+        variant_field = self.fields["variant"]
+        variant_field.choices = variants  # type: ignore[attr-defined]
+        variant_field.widget.attrs["data-groups"] = json.dumps(groups, ensure_ascii=False)
+        variant_field.error_messages["invalid_choice"] = "所选服务没有这种服务形式，请重新选择"
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
@@ -154,6 +169,11 @@ class StaffOrderForm(forms.Form):
             cleaned["slot_start"] = None
             if service is not None and service.mode == ServiceMode.SCHEDULED:
                 self.add_error("timing", f"“{service.name}”需要预约时间")
+        variant = cleaned.get("variant") or ""
+        if service is not None and variant:
+            codes = dict(variant_options(service))
+            if variant not in codes:
+                self.add_error("variant", f"“{service.name}”没有这种服务形式，请重新选择")
         crew = cleaned.get("workers_needed")
         if service is not None and crew is not None and crew > service.workers_max:
             self.add_error("workers_needed", f"“{service.name}”最多需要 {service.workers_max} 人")

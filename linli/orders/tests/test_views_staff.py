@@ -7,6 +7,7 @@ Uses the daughter-for-mother ``scene`` (orders/tests/conftest.py). Its caregiver
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -506,3 +507,29 @@ def test_detail_names_the_chosen_service_form(client, scene, assigned) -> None:
     client.force_login(assigned)
     page = client.get(reverse("staff_orders:detail", args=[order.pk])).content.decode()
     assert "（堂食预约）" in page
+
+
+def test_a_variant_of_another_service_is_refused_in_chinese(client, scene, assigned) -> None:
+    """Walkthrough: 助浴 + 远程问诊 got a quote, then a raw error "remote"."""
+    client.force_login(assigned)
+    url = reverse("staff_orders:new")
+    for action in ("quote", "confirm"):
+        response = client.post(url, _form(scene, variant="remote", action=action))
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert "没有这种服务形式，请重新选择" in page and 'id="quote"' not in page
+    assert not Order.objects.exists()
+
+
+def test_a_posted_service_offers_only_its_own_variants(client, scene, assigned) -> None:
+    client.force_login(assigned)
+    page = client.post(
+        reverse("staff_orders:new"),
+        _form(scene, service_type=str(scene.service("meal_assist").pk), action="quote"),
+    ).content.decode()
+    groups = re.findall(r'<optgroup label="([^"]+)"', page)
+    assert groups == [scene.service("meal_assist").name]
+    assert 'value="dine_in"' in page and 'value="remote"' not in page
+    blank = client.get(reverse("staff_orders:new"), {"resident": scene.mother.pk}).content.decode()
+    assert len(re.findall(r"<optgroup ", blank)) > 1 and "data-groups=" in blank
+    assert "orders/staff-new.js" in blank
