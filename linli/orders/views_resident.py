@@ -54,6 +54,8 @@ from linli.orders.models import (
     Offer,
     OfferStatus,
     Order,
+    OrderAction,
+    OrderEvent,
     OrderPhoto,
     OrderStatus,
     ServiceMode,
@@ -499,13 +501,23 @@ def _order(account: ResidentAccount, pk: int) -> Order:
 @resident_page
 def orders(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
     """``/me/orders/``: my orders and those of the family I act for."""
+    listed = list(visible_orders(account)[:100])
+    lost = [o.number for o in listed if o.status == OrderStatus.UNFULFILLED]
+    redone = set(
+        OrderEvent.objects.filter(
+            action=OrderAction.PLACE, data__redispatch_of__in=lost
+        ).values_list("data__redispatch_of", flat=True)
+        if lost
+        else []
+    )
     rows = [
         {
             "order": o,
-            "icon": _status_icon(o.status),
+            "icon": "🔁" if o.number in redone else _status_icon(o.status),
+            "redispatched": o.number in redone,
             "for_self": o.resident_id == account.resident_id,
         }
-        for o in visible_orders(account)[:100]
+        for o in listed
     ]
     return _page(request, "orders/resident/orders.html", {"rows": rows, "nav": "orders"})
 
@@ -559,6 +571,20 @@ def carers(order: Order) -> list[dict[str, Any]]:
     ]
 
 
+def successor(order: Order) -> Order | None:
+    """The order staff placed when re-dispatching ``order`` (重新派单 records
+    ``redispatch_of`` on its place event), for the same resident; ``None`` if none."""
+    return (
+        Order.objects.filter(
+            resident_id=order.resident_id,
+            events__action=OrderAction.PLACE,
+            events__data__redispatch_of=order.number,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 def booked_ahead(order: Order, now: dt.datetime) -> bool:
     """A time-slot booking still waiting for its caregiver, its slot more than
     :data:`DUE_BEFORE_SLOT_S` away: caregivers are arranged the evening before (day plan),
@@ -582,6 +608,7 @@ def _live_context(order: Order) -> dict[str, Any]:
         "booked_ahead": ahead,
         "poll_seconds": SLOW_POLL_SECONDS if ahead else POLL_SECONDS,
         "variant": variant_name(order.service_type, order.variant),
+        "successor": successor(order) if order.status == OrderStatus.UNFULFILLED else None,
         "dine_in": order.variant == DINE_IN,
         "on_the_way": order.status
         in (OrderStatus.ASSIGNED, OrderStatus.ACCEPTED, OrderStatus.EN_ROUTE),

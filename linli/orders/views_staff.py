@@ -229,6 +229,24 @@ def arrival_stats(
     )
 
 
+def redispatched_numbers() -> list[str]:
+    """Numbers of orders already re-dispatched (:func:`order_redispatch` records
+    ``redispatch_of`` on the new order's place event). One query; re-dispatches are few."""
+    return [
+        str(number)
+        for number in OrderEvent.objects.filter(
+            action=OrderAction.PLACE, data__has_key="redispatch_of"
+        ).values_list("data__redispatch_of", flat=True)
+        if number
+    ]
+
+
+def needs_handling(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """需处理: unfulfilled orders nobody has re-dispatched yet (a re-dispatched original
+    is handled: its successor carries the work)."""
+    return orders.filter(status=OrderStatus.UNFULFILLED).exclude(number__in=redispatched_numbers())
+
+
 def filtered_orders(user: AnyUser, data: dict[str, Any]) -> QuerySet[Order]:
     """Visible orders filtered by :class:`OrderFilterForm` data except the status."""
     queryset = orders_visible_to(user)
@@ -368,7 +386,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     status = data.get("status") or ""
     listed = base
     if status == ALERTS:
-        listed = base.filter(status=OrderStatus.UNFULFILLED)
+        listed = needs_handling(base)
     elif status:
         listed = base.filter(status=status)
     page = Paginator(listed.order_by("-placed_at", "-pk"), PAGE_SIZE).get_page(
@@ -386,7 +404,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": [{"order": o, "arrival": arrival_text(o)} for o in page],
         "counts": status_counts(base),
-        "alerts": visible.filter(status=OrderStatus.UNFULFILLED).count(),
+        "alerts": needs_handling(visible).count(),
         "today": arrival_stats(visible, since=midnight),
         "week": arrival_stats(visible, since=midnight - dt.timedelta(days=6)),
         "promise": PROMISE_MIN,

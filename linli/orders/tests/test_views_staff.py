@@ -533,3 +533,28 @@ def test_a_posted_service_offers_only_its_own_variants(client, scene, assigned) 
     blank = client.get(reverse("staff_orders:new"), {"resident": scene.mother.pk}).content.decode()
     assert len(re.findall(r"<optgroup ", blank)) > 1 and "data-groups=" in blank
     assert "orders/staff-new.js" in blank
+
+
+def test_a_redispatched_original_no_longer_needs_handling(client, scene, assigned) -> None:
+    """Walkthrough: after 重新派单 the original kept counting in 需处理 and showed the
+    family a ⚠ they could not act on."""
+    lost = dispatch(place(scene, assigned))
+    other = dispatch(place(scene, assigned))
+    assert lost.status == other.status == OrderStatus.UNFULFILLED
+    on_shift_today(scene)
+    client.force_login(assigned)
+    assert "⚠ 无人接单 2 单" in client.get(reverse("staff_orders:list")).content.decode()
+    client.post(reverse("staff_orders:redispatch", args=[lost.pk]))
+    fresh = Order.objects.exclude(pk__in=[lost.pk, other.pk]).get()
+    page = client.get(reverse("staff_orders:list")).content.decode()
+    assert "⚠ 无人接单 1 单" in page
+    alerts = client.get(reverse("staff_orders:list"), {"status": "alerts"}).content.decode()
+    assert other.number in alerts and lost.number not in alerts
+    # The family sees where the work went instead of a warning.
+    client.force_login(scene.daughter_user)
+    mine = re.sub(r"\s+", " ", client.get(f"/me/orders/{lost.pk}/").content.decode())
+    assert "社区已重新为您安排（新订单号 <a" in mine and fresh.number in mine
+    assert f'href="/me/orders/{fresh.pk}/"' in mine
+    assert "暂时没有服务人员可以接单" not in mine
+    listing = client.get("/me/orders/").content.decode()
+    assert "社区已重新安排" in listing
