@@ -25,7 +25,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -87,6 +87,7 @@ DUE_BEFORE_SLOT_S = 2 * 3600
 DINE_IN = "dine_in"
 NO_VISIT = frozenset({DINE_IN, "remote"})
 NO_CONSENT = "您没有为该居民下单的授权（需要对方同意的家属关联）"
+REFUSED = "您不能办理这项操作。如有疑问，请联系社区。"
 #: Why 现在 is not offered (the walkthrough was offered it with nobody on shift).
 NOBODY_NOW = "现在没有服务人员在岗，请预约时间"
 NOBODY_NOW_ON_DEMAND = "现在没有服务人员在岗，请稍后再试，或联系社区"
@@ -144,7 +145,9 @@ View = Callable[..., HttpResponseBase]
 def resident_page(view: View) -> View:
     """Only resident accounts: anonymous → log-in page, staff → the staff order pages.
 
-    The wrapped view receives the :class:`ResidentAccount` as its second argument.
+    The wrapped view receives the :class:`ResidentAccount` as its second argument. A 404
+    or 403 raised inside is answered with a resident page (``missing.html`` /
+    ``refused.html``) in resident wording, not the staff site's error pages.
     """
 
     @wraps(view)
@@ -154,7 +157,13 @@ def resident_page(view: View) -> View:
         account = account_of(request.user)
         if account is None:
             return redirect(STAFF_PAGES)
-        return view(request, account, *args, **kwargs)
+        try:
+            return view(request, account, *args, **kwargs)
+        except Http404:
+            # The site-wide 404 page speaks to staff (管辖范围); residents get their own.
+            return _page(request, "orders/resident/missing.html", {"nav": "orders"}, status=404)
+        except PermissionDenied:
+            return _page(request, "orders/resident/refused.html", {"message": REFUSED}, status=403)
 
     return wrapped
 

@@ -753,3 +753,13 @@ def test_a_resident_factory_elder_orders_for_herself(live: Scene) -> None:
     assert response.status_code == 302
     order = Order.objects.get()
     assert (order.channel, order.resident, order.variant) == (OrderChannel.SELF, elder, "dine_in")
+
+
+def test_a_missing_order_is_told_in_resident_wording(live: Scene, daughter: Client) -> None:
+    """Walkthrough: the resident 404 page spoke of 管辖范围 (staff wording)."""
+    for url in ("/me/orders/999999/", "/me/orders/999999/cancel/", "/me/services/no_such/"):
+        response = daughter.get(url)
+        page = text(response)
+        assert response.status_code == 404
+        assert "管辖范围" not in page and "没有找到这个页面或订单" in page
+        assert 'href="/me/orders/"' in page
