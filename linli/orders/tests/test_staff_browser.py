@@ -72,3 +72,24 @@ def test_phone_call_order_from_search_to_dispatch(
     counts_display = "getComputedStyle(document.querySelector('.status-counts')).display"
     assert page.evaluate(counts_display) == "flex"
     assert failed_responses == []
+
+
+def test_the_variant_list_follows_the_chosen_service(
+    seeded, scene, assigned, live_server, page, login
+) -> None:
+    """Walkthrough: every service's forms were listed for every service."""
+    login(page, live_server.url, assigned)
+    page.goto(f"{live_server.url}/orders/new/?resident={scene.mother.pk}")
+    service = page.get_by_label("服务", exact=True)
+    service.select_option(
+        label=next(
+            t for t in page.locator("#id_service_type option").all_inner_texts() if "助餐" in t
+        )
+    )
+    enabled = page.eval_on_selector_all(
+        "#id_variant optgroup", "gs => gs.filter(g => !g.disabled).map(g => g.label)"
+    )
+    assert len(enabled) == 1 and "助餐" in enabled[0]
+    page.locator("#id_variant").select_option("dine_in")
+    service.select_option(label="助浴服务")
+    assert page.locator("#id_variant").input_value() == ""  # the foreign form was cleared

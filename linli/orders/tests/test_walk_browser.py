@@ -263,3 +263,31 @@ def test_daughter_orders_bath_assist_for_her_mother_and_rates_it(
         phone.goto(f"{base}{url}")
         assert phone.evaluate(FITS) and axe_check(phone) == [], url
     assert failures == []
+
+
+def test_quote_page_scripts_switch_dine_in_wording_and_hide_past_times(
+    live_server: Any, phone: Any, axe_check: Any, today: Scene
+) -> None:
+    """Walkthrough fixes in a browser: 堂食预约 reads as a canteen booking as soon as it is
+    tapped, and picking 今天 hides (and disables) the start times already gone by."""
+    base = live_server.url
+    log_in_by_code(phone, base, "13800000002")
+    phone.goto(f"{base}/me/services/meal_assist/?for={today.mother.pk}")
+    assert phone.locator("#visit-place").is_visible()
+    assert not phone.locator("#dine-in-place").is_visible()
+    phone.get_by_label("堂食预约").check()
+    assert phone.locator("#dine-in-place").is_visible()
+    assert not phone.locator("#visit-place").is_visible()
+    assert axe_check(phone) == []
+    days = phone.locator('input[name="slot_date"]')
+    marker = phone.locator("[data-today]").get_attribute("data-today")
+    values = [days.nth(i).get_attribute("value") for i in range(days.count())]
+    other = next(v for v in values if v != marker)
+    phone.locator(f'input[name="slot_date"][value="{other}"]').check()
+    assert phone.locator('input[name="slot_time"]:disabled').count() == 0
+    if marker in values:  # 今天 is offered only while a start time is left
+        phone.locator(f'input[name="slot_date"][value="{marker}"]').check()
+        past = phone.locator("[data-past-today]")
+        for i in range(past.count()):
+            assert not past.nth(i).is_visible()
+            assert past.nth(i).locator("input").is_disabled()
