@@ -56,7 +56,7 @@ from linli.orders.models import (
 )
 from linli.orders.services import provider_check, shift_conflicts, worker_skill_check
 from linli.orgs.models import Organization
-from linli.people.models import Role
+from linli.people.models import Assignment, Role
 from linli.people.scoping import can_view_sensitive, scope
 from linli.places.models import Area
 
@@ -187,6 +187,9 @@ class ProviderProfileAdmin(ScopedHistoryAdmin):
     autocomplete_fields = ["organization"]
     filter_horizontal = ["service_types", "areas"]
 
+    def restrict(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return own_providers_only(request, queryset, "organization")
+
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "areas":
             kwargs["queryset"] = _scoped_areas(request)
@@ -221,6 +224,24 @@ class WorkerForm(PiiMaskedForm):
         fields = ["provider", "user", "name", "phone", "travel_mode", "status", "active"]
 
 
+#: Roles that work for one provider: in the back office they manage that provider only.
+PROVIDER_SIDE_ROLES = frozenset({Role.PROVIDER_STAFF, Role.SOCIAL_ENTERPRISE_STAFF})
+
+
+def own_providers_only(request: HttpRequest, queryset: QuerySet[Any], lookup: str) -> QuerySet[Any]:
+    """``queryset`` limited to the user's own organisations (``lookup`` leads from the row to
+    an Organization) when all their roles are provider-side: a caregiver or a provider's
+    office never sees or edits another provider's people, shifts or profile."""
+    user = request.user
+    if getattr(user, "is_superuser", False):
+        return queryset
+    assignments = Assignment.objects.filter(user_id=user.pk)
+    if assignments.exclude(role__in=PROVIDER_SIDE_ROLES).exists():
+        return queryset
+    orgs = assignments.filter(organization__isnull=False).values("organization_id")
+    return queryset.filter(**{f"{lookup}__in": orgs})
+
+
 @admin.register(Worker)
 class WorkerAdmin(ScopedAdmin):
     form = WorkerForm
@@ -236,6 +257,9 @@ class WorkerAdmin(ScopedAdmin):
     raw_id_fields = ["user"]
 
     phone_masked = masked_display("phone", "手机号")
+
+    def restrict(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return own_providers_only(request, queryset, "provider__organization")
 
 
 class ShiftForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -263,6 +287,9 @@ class ShiftAdmin(ScopedAdmin):
     list_select_related = ["worker"]
     search_fields = ["worker__name"]
     date_hierarchy = "date"
+
+    def restrict(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return own_providers_only(request, queryset, "worker__provider__organization")
 
 
 # --- orders (read-only) ---------------------------------------------------------------------

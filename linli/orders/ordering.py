@@ -515,7 +515,7 @@ def workers_release(order: Order, *, keep: Worker | None = None) -> None:
 def cancel_check(*, order: Order, by_staff: bool, now: dt.datetime) -> None:
     """Raise ``ValidationError`` unless the order may be cancelled now (module docstring)."""
     if order.status in FINAL_STATUSES:
-        raise ValidationError(f"订单已{order.get_status_display()}，不能取消")
+        raise ValidationError(f"订单{order.get_status_display()}，不能取消")
     if by_staff:
         if order.status == OrderStatus.IN_SERVICE:
             raise ValidationError("服务正在进行中，不能取消")

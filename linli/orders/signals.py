@@ -18,6 +18,8 @@ REGISTRY_SESSION_KEY = "linli_registry"
 @receiver(user_logged_in)
 def remember_worker(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from linli.orders.models import Worker
+    from linli.people.scoping import can_view_registry
 
     if request is not None and hasattr(request, "session"):
         request.session[WORKER_SESSION_KEY] = Worker.objects.filter(user=user, active=True).exists()
+        request.session[REGISTRY_SESSION_KEY] = can_view_registry(user)

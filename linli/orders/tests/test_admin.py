@@ -193,3 +193,17 @@ def test_admin_defined_service_type_is_saved_and_quoted(client, community_admin)
     assert response.status_code == 302
     foot_care = ServiceType.objects.get(code="foot_care")
     assert service_quote(service_type=foot_care, resident=None, on=DAY).price_fen == 2500
+
+
+def test_provider_staff_manage_their_own_provider_only(client, areas, here):  # type: ignore[no-untyped-def]
+    from linli.people.models import Assignment
+
+    rival = worker(provider(areas["community"]), name="另一家护工")
+    office = staff_user(areas["community"], Role.PROVIDER_STAFF, is_staff=True)
+    Assignment.objects.filter(user=office).update(organization=here.provider.organization)
+    client.force_login(office)
+    listing = client.get(reverse("admin:orders_worker_changelist")).content.decode()
+    assert "本社区护工" in listing and "另一家护工" not in listing
+    for row in (rival, rival.provider, rival.shifts.get()):
+        assert client.get(change_url(row)).status_code == 404
+    assert client.get(change_url(here)).status_code == 200
