@@ -235,7 +235,7 @@ def own_providers_only(request: HttpRequest, queryset: QuerySet[Any], lookup: st
     user = request.user
     if getattr(user, "is_superuser", False):
         return queryset
-    assignments = Assignment.objects.filter(user_id=user.pk)
+    assignments = Assignment.objects.filter(user_id=user.pk or 0)
     if assignments.exclude(role__in=PROVIDER_SIDE_ROLES).exists():
         return queryset
     orgs = assignments.filter(organization__isnull=False).values("organization_id")
