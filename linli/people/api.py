@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from linli.orgs.models import Organization, OrgKind
 from linli.people import selectors, serializers
 from linli.people.models import Resident
-from linli.people.scoping import scope
+from linli.people.scoping import can_view_registry, scope
 from linli.people.services import pii_reveal
 from linli.places.models import Area, AreaKind, Building, Facility, FacilityKind, Household
 
@@ -122,10 +122,17 @@ class BuildingViewSet(ScopedViewSet):
 
 
 class HouseholdViewSet(ScopedViewSet):
+    """Households (addresses) — registry roles only, like residents (403 for others)."""
+
     queryset = Household.objects.select_related("building__micro_grid")
     serializer_class = serializers.HouseholdSerializer
     filterset_class = HouseholdFilter
     area_field = "building__micro_grid"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if not can_view_registry(self.request.user):
+            raise exceptions.PermissionDenied("您的岗位不需要查看住户名单")
+        return super().get_queryset()
 
 
 class OrganizationViewSet(ScopedViewSet):

@@ -26,8 +26,8 @@ def test_non_registry_roles_see_no_residents_on_pages_or_api(client, areas, role
     assert "您的岗位不查看居民台账" in home and resident.name not in home
     listing = client.get("/people/", {"area": areas["community"].code})
     assert listing.status_code == 403 and resident.name not in listing.content.decode()
-    api = client.get("/api/residents/")
-    assert api.status_code == 403
+    assert client.get("/api/residents/").status_code == 403
+    assert client.get("/api/households/").status_code == 403
 
 
 @pytest.mark.parametrize("role", [Role.GRID_WORKER, Role.COMMUNITY_ADMIN, Role.POLICE])
