@@ -110,31 +110,42 @@ def _moment(epoch: float) -> dt.datetime:
 # --- building the dispatcher's inputs ---------------------------------------------------
 
 
-def _pickup(order: Order) -> Point | None:
-    """The nearest open facility of the service's pickup kind (canteen, pharmacy)."""
+#: Facility positions by kind, read once per dispatch decision (see :func:`order_job`).
+FacilityPoints = dict[str, list[Point]]
+
+
+def _pickup(order: Order, facilities: FacilityPoints) -> Point | None:
+    """The nearest facility of the service's pickup kind (canteen, pharmacy)."""
     kind = order.service_type.pickup_kind
     if not kind or order.variant in ("dine_in", "remote"):
         return None
+    if kind not in facilities:
+        facilities[kind] = [
+            Point(float(lat or 0), float(lng or 0))
+            for lat, lng in Facility.objects.filter(
+                kind=kind, lat__isnull=False, lng__isnull=False
+            ).values_list("lat", "lng")
+        ]
     here = Point(order.lat, order.lng)
     best: tuple[float, Point] | None = None
-    for lat, lng in Facility.objects.filter(
-        kind=kind, lat__isnull=False, lng__isnull=False
-    ).values_list("lat", "lng"):
-        point = Point(float(lat or 0), float(lng or 0))
+    for point in facilities[kind]:
         distance = travel_model().seconds(point, here, TravelMode.WALK)
         if best is None or distance < best[0]:
             best = (distance, point)
     return best[1] if best else None
 
 
-def order_job(order: Order, *, crew: int | None = None) -> Job:
+def order_job(
+    order: Order, *, crew: int | None = None, facilities: FacilityPoints | None = None
+) -> Job:
     """The dispatcher's view of ``order`` (ids are order primary keys as strings).
 
     Waits are measured from ``placed_at`` (the slot start of a booking), so a job already
-    waiting long keeps its priority when held work is re-planned.
+    waiting long keeps its priority when held work is re-planned. ``facilities`` shares
+    the pickup facilities between the jobs of one decision (one query per kind).
     """
     ready = order.slot_start or order.placed_at
-    pickup = _pickup(order)
+    pickup = _pickup(order, {} if facilities is None else facilities)
     ready_s = order.service_type.pickup_ready_s if pickup else 0
     return Job(
         id=str(order.pk),
@@ -188,9 +199,11 @@ def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) ->
     of the day plan (:mod:`linli.orders.dayplan`) accepted or still pending, at its planned
     start — is not in the plan (the policy has no appointment times): it ends the worker's
     usable shift instead, at the appointment less the walk or ride there from where the
-    worker will be. Three queries plus one per worker without a fresh ping.
+    worker will be. Three queries plus one per worker without a fresh ping and one per
+    pickup kind among the held deliveries.
     """
     now = _epoch(at)
+    facilities: FacilityPoints = {}
     ends = _shift_ends(workers, at)
     held: dict[int, list[Offer]] = defaultdict(list)
     offers = (
@@ -229,7 +242,7 @@ def worker_states(workers: list[Worker], *, at: dt.datetime, fallback: Point) ->
             if offer.status == OfferStatus.PENDING:
                 continue  # a planned visit due now and still unconfirmed
             if order.status == OrderStatus.ACCEPTED:
-                plan.append(order_job(order, crew=1))
+                plan.append(order_job(order, crew=1, facilities=facilities))
                 continue
             started = order.started_at or order.arrived_at
             if started is not None:

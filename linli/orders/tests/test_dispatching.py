@@ -549,3 +549,38 @@ def test_a_provider_at_its_daily_capacity_gets_no_more_offers(scene) -> None:  #
     second = dispatch(place(scene, "housekeeping"), now=scene.now)
     assert second.status == OrderStatus.UNFULFILLED
     assert not second.offers.exists()
+
+
+def test_worker_states_query_count_does_not_grow_with_held_deliveries(scene) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from linli.orders.dispatching import worker_states
+    from linli.orders.models import Offer
+    from linli.places.models import Facility, FacilityKind
+
+    Facility.objects.create(
+        area=scene.areas["micro_grid"],
+        kind=FacilityKind.CANTEEN,
+        name="长者食堂",
+        lat=38.47,
+        lng=106.23,
+    )
+    carer = scene.carers[0]
+
+    def hold(count: int) -> None:
+        for _ in range(count):
+            order = place(scene, "meal_assist")
+            Order.objects.filter(pk=order.pk).update(status=OrderStatus.ACCEPTED)
+            Offer.objects.create(order=order, worker=carer, status="accepted", offered_at=scene.now)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            [state] = worker_states([carer], at=scene.now, fallback=Point(38.47, 106.23))
+        assert all(job.pickup is not None for job in state.plan)
+        return len(captured)
+
+    hold(1)
+    one = queries()
+    hold(3)
+    assert queries() == one
