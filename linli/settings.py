@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "linli.orders",
     "linli.accounts",
     "linli.devices",
+    "linli.care",
 ]
 
 MIDDLEWARE = [

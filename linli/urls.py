@@ -27,7 +27,9 @@ urlpatterns = [
     path("notifications/", include("linli.notify.urls")),
     path("me/", include("linli.accounts.urls")),
     path("me/", include("linli.orders.urls_resident")),
+    path("me/", include("linli.care.urls_resident")),
     path("work/", include("linli.orders.urls_work")),
+    path("care/", include("linli.care.urls")),
     path("orders/", include("linli.orders.urls_staff")),
     path("", include("linli.people.urls")),
 ]

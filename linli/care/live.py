@@ -1,0 +1,419 @@
+"""Live alert evaluation: the device-ingestion hook, today's routine, the silence clock.
+
+:func:`evaluate` is registered with :func:`linli.devices.ingest.on_stored` and runs after
+each commit that stored new events, with the new rows ``(device id, event id, ts, kind,
+value)``. It:
+
+* opens an SOS or smoke alert at once for each such event (:func:`immediate_alerts`;
+  keyed by device and event id, so a resent event alerts once);
+* for devices of watched residents, turns meter readings into use with the meter's previous
+  reading (:class:`~linli.care.models.MeterState`) and decides which events are signs of
+  life with the same rules as the detector (:mod:`linli.routines.detector`: a door or motion
+  event, ≥ 0.5 l of water, power above 1.25 × the learnt base load + 15 W);
+* moves each watch's silence clock: ``due_at`` = last sign of life + the tolerated silence
+  learnt for that half hour (row "began with the door" when a door event came within the
+  hour before), held until the end of away mode;
+* notes activity on an open silence alert (escalation then stops), ends away mode on a
+  detected return (first sign of life after ≥ 6 quiet hours that began at most an hour
+  before the announced start), and opens a ``water_running`` alert when a water meter has
+  shown use in every report (at most 20 minutes apart) for 3 hours.
+
+A meter reading older than the last one kept for that meter (a late event) is stored by the
+ingestor but does not move live state. The batch's work is a handful of queries whatever
+its size. :func:`routine_learn` is the nightly part: it fits the tolerances from the last
+four weeks of events (``DetectorConfig.history_days``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from linli.care.models import (
+    OPEN_STATUSES,
+    AlertKind,
+    AlertStep,
+    AwayEnd,
+    AwayPeriod,
+    CareAlert,
+    MeterState,
+    StepAction,
+    Watch,
+)
+from linli.devices.ingest import Row, on_stored
+from linli.devices.models import Device, DeviceEvent, DeviceKind, EventKind
+from linli.routines import detector
+from linli.routines.traces import KIND_CODE, ResidentEvents
+
+log = logging.getLogger("linli.care")
+
+CFG = detector.DetectorConfig()
+CACHE_SECONDS = 30.0
+DOOR_KINDS = {EventKind.DOOR_OPEN, EventKind.DOOR_CLOSE}
+ALWAYS_ALIVE = DOOR_KINDS | {EventKind.MOTION, EventKind.SOS, EventKind.SMOKE}
+URGENT_KINDS: dict[str, str] = {EventKind.SOS: AlertKind.SOS, EventKind.SMOKE: AlertKind.SMOKE}
+
+_cache: dict[str, object] = {"at": 0.0, "map": {}}
+
+
+def cache_clear() -> None:
+    """Forget the watched-device map (after a watch or device changes in this process)."""
+    _cache["at"] = 0.0
+
+
+def watched_devices_q() -> Q:
+    """Devices that speak for a watched resident: bound to the resident, or to their
+    household without a resident (building door readers, shared by all, never count)."""
+    return (
+        Q(active=True)
+        & ~Q(kind=DeviceKind.DOOR_ACCESS)
+        & (
+            Q(resident__watch__active=True)
+            | Q(resident__isnull=True, household__members__watch__active=True)
+        )
+    )
+
+
+def _watched_devices() -> dict[int, int]:
+    """device id → watched resident id, cached for :data:`CACHE_SECONDS`."""
+    if time.monotonic() - float(_cache["at"]) > CACHE_SECONDS:  # type: ignore[arg-type]
+        rows = Device.objects.filter(watched_devices_q()).values_list(
+            "pk", "resident_id", "household__members__id", "household__members__watch__active"
+        )
+        mapping: dict[int, int] = {}
+        for pk, resident_id, member_id, member_watched in rows:
+            if resident_id is not None:
+                mapping[pk] = resident_id
+            elif member_watched:
+                mapping[pk] = member_id
+        _cache["map"], _cache["at"] = mapping, time.monotonic()
+    return _cache["map"]  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- the hook
+
+
+@on_stored
+def evaluate(rows: list[Row]) -> None:
+    """The ``on_stored`` hook (see the module docstring)."""
+    urgent = [r for r in rows if r[3] in URGENT_KINDS]
+    if urgent:
+        immediate_alerts(urgent)
+    devmap = _watched_devices()
+    mine = [r for r in rows if r[0] in devmap]
+    if mine:
+        signs_apply(mine, devmap)
+
+
+def immediate_alerts(rows: Iterable[Row]) -> list[CareAlert]:
+    """An SOS or smoke alert for each row (none twice for the same device and event id)."""
+    from linli.care.services import alert_open
+
+    rows = list(rows)
+    devices = Device.objects.select_related("household__building", "resident__area").in_bulk(
+        {r[0] for r in rows}
+    )
+    keys = {f"{r[0]}:{r[1]}" for r in rows}
+    seen = set(CareAlert.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
+    out = []
+    for device_id, event_id, ts, kind, _value in rows:
+        key = f"{device_id}:{event_id}"
+        device = devices.get(device_id)
+        if key in seen or device is None or kind not in URGENT_KINDS:
+            continue
+        seen.add(key)
+        with transaction.atomic():
+            alert = alert_open(
+                kind=URGENT_KINDS[kind],
+                household=device.household,
+                resident=device.resident,
+                raised_at=ts,
+                source_key=key,
+                detail=f"{device.get_kind_display()}（{device.external_id}）"
+                f"{timezone.localtime(ts):%m-%d %H:%M:%S} 报警",
+            )
+        if alert is not None:
+            out.append(alert)
+    return out
+
+
+@transaction.atomic
+def signs_apply(rows: list[Row], devmap: dict[int, int]) -> None:
+    """Move the live state of the watched residents these rows belong to."""
+    from linli.care.services import alert_open
+
+    residents = {devmap[r[0]] for r in rows}
+    watches = {
+        w.resident_id: w
+        for w in Watch.objects.select_for_update().filter(resident_id__in=residents, active=True)
+    }
+    meter_ids = {r[0] for r in rows if r[3] in (EventKind.WATER, EventKind.POWER)}
+    states = {s.device_id: s for s in MeterState.objects.filter(device_id__in=meter_ids)}
+    touched: set[int] = set()
+    signs: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
+    doors: dict[int, dt.datetime] = {}
+    running: list[tuple[int, int, dt.datetime]] = []
+    for device_id, _eid, ts, kind, value in sorted(rows, key=lambda r: r[2]):
+        rid = devmap[device_id]
+        watch = watches.get(rid)
+        if watch is None:
+            continue
+        alive = kind in ALWAYS_ALIVE
+        if kind in DOOR_KINDS:
+            doors[rid] = ts
+        if kind in (EventKind.WATER, EventKind.POWER) and value is not None:
+            state = states.get(device_id)
+            if state is None:
+                states[device_id] = MeterState(device_id=device_id, ts=ts, value=value)
+                touched.add(device_id)
+                continue
+            if ts <= state.ts:
+                continue
+            delta, elapsed = value - state.value, (ts - state.ts).total_seconds()
+            state.ts, state.value = ts, value
+            touched.add(device_id)
+            if kind == EventKind.WATER:
+                alive = delta >= CFG.water_min_l
+                if delta > 0 and elapsed <= CFG.water_gap_s:
+                    since = state.running_since or ts - dt.timedelta(seconds=elapsed)
+                    state.running_since = since
+                    long_enough = (ts - since).total_seconds() >= CFG.water_running_s
+                    if long_enough and not state.running_alerted:
+                        state.running_alerted = True
+                        running.append((rid, device_id, ts))
+                else:
+                    state.running_since, state.running_alerted = None, False
+            else:
+                base = watch.base_load_w
+                rate = delta / elapsed * 3600 if elapsed > 0 else 0.0
+                alive = base is not None and rate > base * CFG.power_factor + CFG.power_extra_w
+        if alive:
+            signs[rid].append((ts, kind))
+    if touched:
+        MeterState.objects.bulk_create(
+            [states[d] for d in touched],
+            update_conflicts=True,
+            unique_fields=["device"],
+            update_fields=["ts", "value", "running_since", "running_alerted"],
+        )
+    changed = _move_clocks(watches, signs, doors)
+    if changed:
+        Watch.objects.bulk_update(
+            changed, ["last_sign_at", "last_sign_kind", "last_door_at", "due_at"], batch_size=500
+        )
+    for rid, device_id, ts in running:
+        watch = watches[rid]
+        alert_open(
+            kind=AlertKind.WATER_RUNNING,
+            resident=watch.resident,
+            household=watch.resident.household,  # type: ignore[arg-type]
+            raised_at=ts,
+            source_key=f"water:{device_id}:{int(ts.timestamp())}",
+            detail="水表连续 3 小时以上每次上报都有用水，可能是水龙头未关或漏水",
+        )
+
+
+def _move_clocks(
+    watches: dict[int, Watch],
+    signs: dict[int, list[tuple[dt.datetime, str]]],
+    doors: dict[int, dt.datetime],
+) -> list[Watch]:
+    ids = set(signs) | set(doors)
+    if not ids:
+        return []
+    aways: dict[int, list[AwayPeriod]] = defaultdict(list)
+    for away in AwayPeriod.objects.filter(resident_id__in=ids, ended_at__isnull=True):
+        aways[away.resident_id].append(away)
+    open_silence = {
+        a.resident_id: a
+        for a in CareAlert.objects.filter(
+            resident_id__in=list(signs),
+            kind=AlertKind.SILENCE,
+            status__in=OPEN_STATUSES,
+            activity_at__isnull=True,
+        )
+    }
+    changed = []
+    for rid in ids:
+        watch = watches[rid]
+        if rid in doors and (watch.last_door_at is None or doors[rid] > watch.last_door_at):
+            watch.last_door_at = doors[rid]
+        for ts, kind in signs.get(rid, []):
+            previous = watch.last_sign_at
+            if previous is not None and ts <= previous:
+                continue
+            for away in aways[rid]:
+                if _is_return(away, previous, ts):
+                    away.ended_at, away.end_reason = ts, AwayEnd.RETURNED
+                    away.save(update_fields=["ended_at", "end_reason", "updated_at"])
+            alert = open_silence.get(rid)
+            if alert is not None and alert.silent_since is not None and ts > alert.silent_since:
+                alert.activity_at = ts
+                alert.save(update_fields=["activity_at", "updated_at"])
+                AlertStep.objects.create(
+                    alert=alert,
+                    action=StepAction.ACTIVITY,
+                    at=ts,
+                    note=f"{EventKind(kind).label}（{timezone.localtime(ts):%m-%d %H:%M}）",
+                )
+                del open_silence[rid]
+            watch.last_sign_at, watch.last_sign_kind = ts, kind
+        watch.due_at = due_at(watch, [a for a in aways[rid] if a.ended_at is None])
+        changed.append(watch)
+    return changed
+
+
+def _is_return(away: AwayPeriod, previous: dt.datetime | None, ts: dt.datetime) -> bool:
+    if away.ended_at is not None or previous is None or not away.starts_at <= ts < away.ends_at:
+        return False
+    quiet = (ts - previous).total_seconds()
+    return previous >= away.starts_at - dt.timedelta(hours=1) and quiet >= CFG.return_gap_s
+
+
+# --------------------------------------------------------------------------- the clock
+
+
+def tolerance_s(watch: Watch, last_sign: dt.datetime) -> float:
+    """Tolerated silence (s) after a sign of life at ``last_sign`` (see module docstring)."""
+    table = watch.tolerance
+    if not table:
+        return CFG.cap_s
+    local = timezone.localtime(last_sign)
+    half_hour = (local.hour * 3600 + local.minute * 60 + local.second) // detector.BIN_S
+    door = watch.last_door_at
+    from_door = (
+        door is not None
+        and door <= last_sign
+        and (last_sign - door).total_seconds() <= CFG.door_recent_s
+    )
+    return float(table[1 if from_door else 0][half_hour])
+
+
+def due_at(watch: Watch, aways: Iterable[AwayPeriod]) -> dt.datetime | None:
+    """When the current silence becomes an alert: last sign + tolerance, held to the end
+    of any away period (not yet ended) that covers that moment. None before any sign."""
+    if watch.last_sign_at is None or not watch.active:
+        return None
+    due = watch.last_sign_at + dt.timedelta(seconds=tolerance_s(watch, watch.last_sign_at))
+    for away in sorted(aways, key=lambda a: a.starts_at):
+        until = away.ended_at or away.ends_at
+        if away.starts_at <= due < until:
+            due = until
+    return due
+
+
+def watch_refresh_due(*, resident_id: int) -> None:
+    """Recompute one resident's ``due_at`` (after away mode or the routine changed)."""
+    watch = Watch.objects.select_for_update().filter(resident_id=resident_id).first()
+    if watch is None:
+        return
+    watch.due_at = _due_unless_alerted(watch)
+    watch.save(update_fields=["due_at"])
+
+
+def _due_unless_alerted(watch: Watch) -> dt.datetime | None:
+    """:func:`due_at`, or None when the current silence already has an open alert."""
+    alerted = CareAlert.objects.filter(
+        resident_id=watch.resident_id,
+        kind=AlertKind.SILENCE,
+        status__in=OPEN_STATUSES,
+        silent_since=watch.last_sign_at,
+    ).exists()
+    if alerted:
+        return None
+    return due_at(
+        watch, AwayPeriod.objects.filter(resident_id=watch.resident_id, ended_at__isnull=True)
+    )
+
+
+# --------------------------------------------------------------------------- learning
+
+
+def resident_events(rows: Iterable[tuple[int, dt.datetime, str, float | None]]) -> ResidentEvents:
+    """Build the detector's input from DB rows ``(device id, ts, kind, value)`` ordered by
+    device then time: per-meter increments and elapsed seconds (NaN for a first reading)."""
+    dev, ts, kind, value = [], [], [], []
+    for d, t, k, v in rows:
+        dev.append(d)
+        ts.append(int(t.timestamp()))
+        kind.append(KIND_CODE[k])
+        value.append(math.nan if v is None else v)
+    d_a, t_a = np.asarray(dev, np.int64), np.asarray(ts, np.int64)
+    v_a = np.asarray(value, float)
+    same = np.zeros(len(ts), bool)
+    same[1:] = d_a[1:] == d_a[:-1]
+    delta = np.full(len(ts), np.nan)
+    elapsed = np.full(len(ts), np.nan)
+    delta[1:] = v_a[1:] - v_a[:-1]
+    elapsed[1:] = (t_a[1:] - t_a[:-1]).astype(float)
+    delta[~same], elapsed[~same] = np.nan, np.nan
+    order = np.argsort(t_a, kind="stable")
+    return ResidentEvents(
+        t_a[order], np.asarray(kind, np.int8)[order], v_a[order], delta[order], elapsed[order]
+    )
+
+
+def _plain(values: np.ndarray) -> list:
+    """NumPy → JSON-safe lists (NaN and infinities become None)."""
+    return [
+        _plain(v)
+        if isinstance(v, np.ndarray)
+        else (None if not math.isfinite(v) else round(float(v), 3))
+        for v in values
+    ]
+
+
+@transaction.atomic
+def routine_learn(watch: Watch, *, now: dt.datetime) -> Watch:
+    """Fit ``watch``'s routine for today from its events of the last ``history_days`` days
+    before today (local dates): tolerance table (2 × 48 s), weekly profile (3 × 168), base
+    load (W). With fewer than ``learn_days`` days of events the table stays empty (the
+    12-hour outer limit applies)."""
+    today = timezone.localdate(now)
+    first = today - dt.timedelta(days=CFG.history_days)
+    origin_dt = timezone.make_aware(dt.datetime.combine(first, dt.time()))
+    origin = int(origin_dt.timestamp())
+    days = CFG.history_days + 1
+    devices = list(
+        Device.objects.filter(watched_devices_q())
+        .filter(
+            Q(resident=watch.resident) | Q(resident__isnull=True, household__members=watch.resident)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    rows = (
+        DeviceEvent.objects.filter(device_id__in=devices, ts__gte=origin_dt, ts__lt=now)
+        .order_by("device_id", "ts")
+        .values_list("device_id", "ts", "kind", "value")
+    )
+    ev = resident_events(rows)
+    day_of = (ev.ts - origin) // detector.DAY
+    seen_days = int(np.unique(day_of[day_of < days - 1]).size)
+    away = [
+        (int(a.starts_at.timestamp()), int((a.ended_at or a.ends_at).timestamp()))
+        for a in AwayPeriod.objects.filter(resident=watch.resident, ends_at__gte=origin_dt)
+    ]
+    times, from_door = detector.activity(ev, origin, days, CFG)
+    windows = detector.away_windows(times, away, CFG)
+    table = detector.thresholds(times, from_door, origin, days, windows, CFG)[days - 1]
+    watch.tolerance = _plain(table) if seen_days >= CFG.learn_days else []
+    watch.profile = _plain(
+        detector.routine_profile(ev, origin=origin, before_day=days - 1, cfg=CFG)
+    )
+    base = detector.power_baselines(ev, origin, days, CFG)[days - 1] if ev.ts.size else math.nan
+    watch.base_load_w = None if not math.isfinite(base) else float(base)
+    watch.routine_days = seen_days
+    watch.routine_learnt_at = now
+    watch.due_at = _due_unless_alerted(watch)
+    watch.save()
+    return watch
