@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from linli.places.demo import builder, services, staff
+from linli.places.demo import builder, devices, services, staff
 from linli.places.demo.builder import DemoError
 from linli.places.demo.names import NameMaker
 from linli.places.demo.orgs import OrgMaker
@@ -91,5 +91,11 @@ def build_demo(
         )
     counts.update(vars(writer.counts))
     counts.update(services.build_services(builds, users, stream("services")))
+    equipped = devices.build_devices(stream("devices"))
+    counts.update(vars(equipped))
+    step(
+        f"独居老人智能设备 {equipped.devices} 台（{equipped.equipped_residents} 人，"
+        f"网关 {equipped.gateways} 个）"
+    )
     step("完成。")
     return counts

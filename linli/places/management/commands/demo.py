@@ -82,4 +82,7 @@ LABELS = {
     "shifts": "排班",
     "service_orders": "服务订单",
     "resident_accounts": "居民账号",
+    "gateways": "网关",
+    "devices": "智能设备",
+    "equipped_residents": "装设备的独居老人",
 }
