@@ -1,8 +1,9 @@
 """Writes of proactive care: watches, away mode, the alert workflow, the periodic sweep.
 
 Alert workflow (docs/care.md): :func:`alert_open` notifies the micro-grid worker(s) of the
-resident's micro-grid (in-app and SMS) and the emergency contacts (SMS) and sets an
-acknowledgement deadline (:data:`ACK_MINUTES`, :data:`ACK_MINUTES_URGENT` for SOS and smoke).
+resident's micro-grid (in-app and the area's group robots) and the emergency contacts
+(SMS) and sets an acknowledgement deadline (:data:`ACK_MINUTES`; :data:`ACK_MINUTES_URGENT`
+for SOS and smoke).
 If nobody acknowledges, :func:`alerts_escalate` notifies the grid leader(s) and community
 staff (level 1) and, after :data:`CASE_AFTER_MINUTES` more, opens a case of category
 独居老人异常 (SQ01) carrying the trail (level 2). Acknowledged alerts are closed by
@@ -58,6 +59,9 @@ AWAY_MAX_DAYS = 92
 #: Case category for an alert turned into a case (seeded by cases migration 0002).
 CASE_CATEGORY_CODE = "SQ01"
 
+#: Staff hear of alerts in the app and through the area's WeCom / DingTalk group robots
+#: (staff accounts hold no phone number); family by SMS.
+STAFF_CHANNELS = (Channel.INAPP, Channel.WECOM, Channel.DINGTALK)
 URGENT: set[str] = {AlertKind.SOS, AlertKind.SMOKE}
 ALERT_TITLES: dict[str, str] = {
     AlertKind.SILENCE: "{name}长时间无活动",
@@ -312,7 +316,7 @@ def _notify_first(alert: CareAlert) -> None:
             link=alert_link(alert),
             kind=f"care.{alert.kind}",
             subject=alert,
-            channels=(Channel.INAPP, Channel.SMS),
+            channels=STAFF_CHANNELS,
             area=alert.area,
         )
     if contacts:
@@ -338,7 +342,7 @@ def _notify_first(alert: CareAlert) -> None:
 def _open_alert_locked(alert: CareAlert) -> CareAlert:
     locked = CareAlert.objects.select_for_update().get(pk=alert.pk)
     if not locked.is_open:
-        raise ValidationError(f"告警已{locked.get_status_display()}，无需再处理")
+        raise ValidationError(f"告警{locked.get_status_display()}，无需再处理")
     return locked
 
 
@@ -502,7 +506,7 @@ def alerts_escalate(*, now: dt.datetime | None = None) -> list[CareAlert]:
     """
     now = _now(now)
     due = (
-        CareAlert.objects.select_for_update(skip_locked=True)
+        CareAlert.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status__in=(AlertStatus.OPEN, AlertStatus.ESCALATED), ack_due_at__lte=now)
         .filter(activity_at__isnull=True)
         .select_related("resident", "household__building", "area")
@@ -532,7 +536,7 @@ def _escalate(alert: CareAlert, now: dt.datetime) -> None:
             link=alert_link(alert),
             kind="care.escalated",
             subject=alert,
-            channels=(Channel.INAPP, Channel.SMS),
+            channels=STAFF_CHANNELS,
             area=alert.area,
         )
     alert.status = AlertStatus.ESCALATED

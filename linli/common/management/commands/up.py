@@ -52,7 +52,9 @@ class Command(BaseCommand):
     def _schedules(self) -> None:
         """Periodic tasks (idempotent): case escalation, notification retry sweep, the
         order dispatch sweep (offer timeouts, waiting orders, re-optimisation), and the
-        18:00 day plan of tomorrow's booked visits, device-event partitions and retention."""
+        18:00 day plan of tomorrow's booked visits, device-event partitions and retention,
+        the care sweep (silence alerts, escalation) and hourly routine learning."""
+        from linli.care.tasks import ensure_schedules as care_schedules
         from linli.cases.tasks import ensure_schedules as case_schedules
         from linli.devices.tasks import ensure_schedules as device_schedules
         from linli.notify.services import ensure_schedules as notify_schedules
@@ -64,6 +66,7 @@ class Command(BaseCommand):
         order_schedules()
         plan_schedules()
         device_schedules()
+        care_schedules()
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area
