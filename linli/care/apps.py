@@ -7,4 +7,5 @@ class CareConfig(AppConfig):
     verbose_name = "主动关怀"
 
     def ready(self) -> None:
-        from linli.care import live  # noqa: F401  (registers the device on_stored hook)
+        # Registers the device on_stored hook; connects the log-in receiver.
+        from linli.care import live, signals  # noqa: F401

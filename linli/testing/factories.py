@@ -125,3 +125,30 @@ def staff_user(area: Area, role: str = Role.MICRO_GRID_WORKER, **kwargs: Any) ->
     user: User = UserFactory.create(**kwargs)
     Assignment.objects.create(user=user, area=area, role=role)
     return user
+
+
+# --------------------------------------------------------------------------- care
+
+
+class WatchFactory(factory.django.DjangoModelFactory):
+    """A resident living alone under watch (``linli.care.models.Watch``), no routine yet."""
+
+    class Meta:
+        model = "care.Watch"
+
+    resident = factory.SubFactory(
+        ResidentFactory, living_alone=True, birth_date=dt.date(1946, 1, 2)
+    )
+    reason = "living_alone"
+
+
+def care_alert(resident: Resident, kind: str = "silence", **kwargs: Any) -> Any:
+    """An alert opened through :func:`linli.care.services.alert_open` (notifications and
+    trail included) for ``resident`` at their household; ``raised_at`` defaults to now."""
+    from django.utils import timezone
+
+    from linli.care.services import alert_open
+
+    assert resident.household is not None
+    kwargs.setdefault("raised_at", timezone.now())
+    return alert_open(kind=kind, household=resident.household, resident=resident, **kwargs)
