@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import inspect
+import itertools
 import json
 import signal
 import threading
@@ -51,6 +53,8 @@ IN_FLIGHT = 500
 MAX_DAYS = 60
 #: Above this many events a wait polls a count and compares the keys only at the end.
 EXACT_CHECK_ROWS = 20_000
+#: Events per slice of the history (about 300 gateway messages of 50; see _backfill).
+SLICE_EVENTS = 15_000
 NO_DEVICES = "没有可模拟的设备：请先运行 make run 生成演示数据"
 
 
@@ -312,7 +316,9 @@ class Stream:
         try:
             self._backfill(client)
             if not self.stop.is_set():
+                self._call("watches_sync", None, "关注名单同步")
                 self._call("routines_learn", self.window.split, "夜间作息学习")
+                self._announce_away()
                 self._stream(client)
         finally:
             client.disconnect()
@@ -438,23 +444,35 @@ class Stream:
     # --- the time line ----------------------------------------------------------------------------
 
     def _backfill(self, client: paho.Client) -> None:
+        """Publish the history in slices of about :data:`SLICE_EVENTS` events, each slice
+        while waiting for the previous one to be stored. Mosquitto drops QoS 1 messages
+        queued for a subscriber beyond ``max_queued_messages`` (1,000 by default), so the
+        publisher must not run more than that far ahead of the ingestor; the first slice
+        doubles as the check that an ingestor consumes at all."""
         started = time.monotonic()
         window = self.window
-        first = next(
-            live.gateway_batches(self.traces, self.homes, window.start, window.split), None
-        )
-        if first is None:
+        ts = np.sort(self.traces.events.ts[self.traces.events.ts < window.split])
+        if not len(ts):
             return
-        # One message first: if nothing consumes it, say so before publishing the rest.
-        probe_ts = int(dt.datetime.fromisoformat(first[1][-1]["ts"]).timestamp())
-        probe = self._publish(client, window.start, probe_ts + 1)
-        self._flush()
-        self._wait_stored(probe, "历史数据（试发）")
-        keys = probe + self._publish(client, probe_ts + 1, window.split)
-        self._flush()
-        self.out.write(f"历史数据已发布 {len(keys)} 条，等待入库…")
-        self._wait_stored(keys, "历史数据")
-        self.out.write(f"历史数据已入库 {len(keys)} 条，用时 {time.monotonic() - started:.1f} 秒")
+        cuts = sorted({int(t) for t in ts[::SLICE_EVENTS].tolist()} | {window.split})
+        if cuts[0] > window.start:
+            cuts[0] = window.start
+        previous: list[tuple[int, int, str]] = []
+        total, shown = 0, time.monotonic()
+        for lo, hi in itertools.pairwise(cuts):
+            keys = self._publish(client, lo, hi)
+            self._flush()
+            self._wait_stored(previous, f"历史数据（{_local(lo)} 前）")
+            if self.stop.is_set():
+                return
+            total += len(previous)
+            if time.monotonic() - shown > 5:
+                self.out.write(f"  历史数据：已入库 {total}/{len(ts)}")
+                shown = time.monotonic()
+            previous = keys
+        self._wait_stored(previous, "历史数据")
+        total += len(previous)
+        self.out.write(f"历史数据已入库 {total} 条，用时 {time.monotonic() - started:.1f} 秒")
 
     def _stream(self, client: paho.Client) -> None:
         window = self.window
@@ -493,6 +511,39 @@ class Stream:
         if sweep is not None and not self.stop.is_set():
             self._sweep(sweep, window.end)
 
+    def _announce_away(self) -> None:
+        """Announced trips still running or ahead at the split become away mode (as a family
+        would announce them), through ``linli.care.services.away_announce`` if it exists."""
+        announce = care_hook("away_announce")
+        if announce is None:
+            return
+        from django.core.exceptions import ValidationError
+
+        from linli.people.models import Resident
+
+        split = dt.datetime.fromtimestamp(self.window.split, dt.UTC)
+        earliest = split - dt.timedelta(hours=23)  # the service refuses starts over a day back
+        made = refused = 0
+        for away in self.traces.away:
+            ends = dt.datetime.fromtimestamp(away.end, dt.UTC)
+            if not away.announced or ends <= split:
+                continue
+            starts = max(dt.datetime.fromtimestamp(away.start, dt.UTC), earliest)
+            resident = Resident.objects.get(pk=int(away.resident))
+            try:
+                announce(
+                    resident=resident,
+                    starts_at=starts,
+                    ends_at=ends,
+                    note="模拟：家属报备外出",
+                    by=None,
+                    now=split,
+                )
+                made += 1
+            except ValidationError:
+                refused += 1  # already announced by an earlier run, or overlapping
+        self.out.write(f"家属报备外出登记 {made} 条（已有或重叠 {refused} 条）")
+
     def _sweep(self, sweep: Callable[..., Any], at: int) -> None:
         moment = dt.datetime.fromtimestamp(at, dt.UTC)
         try:
@@ -506,14 +557,19 @@ class Stream:
                 self.alerts += 1
                 self.out.write(f"[{_local(at)}] 告警：{alert}")
 
-    def _call(self, name: str, at: int, label: str) -> None:
+    def _call(self, name: str, at: int | None, label: str) -> None:
         hook = care_hook(name)
         if hook is None:
             self.out.write(f"提示：linli.care.services.{name} 尚不存在，跳过{label}。")
             return
         started = time.monotonic()
         close_old_connections()
-        result = hook(now=dt.datetime.fromtimestamp(at, dt.UTC))
+        kwargs: dict[str, Any] = {}
+        if at is not None:
+            kwargs["now"] = dt.datetime.fromtimestamp(at, dt.UTC)
+        if "force" in inspect.signature(hook).parameters:
+            kwargs["force"] = True  # the history was just (re)published: learn it again
+        result = hook(**kwargs)
         shown = f"：{result}" if result is not None else ""
         self.out.write(f"{label}完成（{time.monotonic() - started:.1f} 秒）{shown}")
 
