@@ -19,6 +19,7 @@ from linli.care.models import AlertKind, AlertOutcome
 #: ``<input type="datetime-local">`` sends this (local wall-clock time, Asia/Shanghai).
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 BAD_TIME = "请输入正确的日期和时间"
+PAST_RETURN = "回来时间已经过去，请选择以后的日期和时间"
 ALL = "all"
 OPEN = "open"
 #: The default return time offered on the family page (local wall clock).
@@ -147,6 +148,14 @@ class FamilyAwayForm(forms.Form):
         if len(people) == 1:
             field.initial = people[0][0]
             field.widget = forms.HiddenInput()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        # Away mode starts now, so a return already past is the one mistake a family makes
+        # with dates; say it in their words (the service would speak of 离开时间).
+        if "back_date" in cleaned and "back_time" in cleaned and self.ends_at() <= timezone.now():
+            self.add_error("back_date", PAST_RETURN)
+        return cleaned
 
     def ends_at(self) -> dt.datetime:
         """The return moment, aware in the current time zone (call after ``is_valid``)."""

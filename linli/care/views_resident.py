@@ -131,9 +131,7 @@ def away_home(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
         except ValidationError as error:
             errors = error.messages
         else:
-            messages.success(
-                request, f"已登记：{person.label}外出，期间社区不会因为家中没有动静而打扰"
-            )
+            messages.success(request, f"已登记：{person.label}外出。{QUIET}")
             return redirect("resident_care:away")
     else:
         errors = [str(e) for field in form.errors.values() for e in field]
