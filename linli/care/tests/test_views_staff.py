@@ -26,6 +26,7 @@ from linli.care.models import (
     Watch,
 )
 from linli.common.models import PiiAccessLog
+from linli.devices import partitions
 from linli.devices.models import Device, DeviceEvent, DeviceKind, EventKind
 from linli.people.models import EmergencyContact, Resident, Role
 from linli.places.models import Area, Household
@@ -361,7 +362,9 @@ def test_alert_page_shows_trail_and_the_households_last_48_hours_of_events(
     other = Device.objects.create(
         kind=DeviceKind.DOOR_SENSOR, household=HouseholdFactory(), vendor="v", external_id="d-2"
     )
-    for event_id, device, hours in [("e1", door, 1), ("e2", door, 50), ("e3", other, 1)]:
+    stamps = [("e1", door, 1), ("e2", door, 50), ("e3", other, 1)]
+    partitions.partitions_ensure(scene.now - dt.timedelta(hours=h) for _, _, h in stamps)
+    for event_id, device, hours in stamps:
         DeviceEvent.objects.create(
             device=device,
             event_id=event_id,
