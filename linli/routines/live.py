@@ -14,6 +14,7 @@ and :func:`gateway_batches` cuts a time range of events into gateway messages of
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -39,6 +40,8 @@ from linli.routines.traces import (
 BATCH_EVENTS = 50
 #: Synthetic device suffix (device order of :func:`linli.routines.simulate.simulate`) → kind.
 SYNTHETIC_KINDS = ("door_sensor", "water_meter", "power_meter")
+#: Longest event id the payload accepts (docs/devices.md).
+MAX_EVENT_ID = 64
 
 
 @dataclass(frozen=True)
@@ -94,10 +97,10 @@ def street_traces(
 
     Simulates whole local days from the day of ``window.start`` to the day of ``window.end``
     and keeps the events in ``[start, end)``; incidents starting outside the window are
-    dropped, away entries are clipped to it. Event ids are ``sim-<kind>-<epoch seconds>``
-    (unique per device and time; the same seed and window give the same ids, so publishing
-    twice stores nothing twice). Raises ``ValueError`` without homes or for a home lacking one
-    of :data:`SYNTHETIC_KINDS`, and as :func:`~linli.routines.simulate.simulate` does.
+    dropped, away entries are clipped to it. Event ids are :func:`event_id` (the same seed
+    and window give the same ids, so publishing twice stores nothing twice). Raises
+    ``ValueError`` without homes, ``KeyError`` for a home lacking one of
+    :data:`SYNTHETIC_KINDS`, and as :func:`~linli.routines.simulate.simulate` does.
     """
     if not homes:
         raise ValueError("no homes to simulate")
@@ -114,7 +117,13 @@ def street_traces(
     ev = traces.events
     keep = (ev.ts >= window.start) & (ev.ts < window.end)
     events = Events(ev.device[keep], ev.ts[keep], ev.kind[keep], ev.value[keep])
-    events.ids = [f"sim-{EVENT_KINDS[k]}-{t}" for k, t in zip(events.kind, events.ts, strict=True)]
+    names = traces.devices
+    events.ids = [
+        event_id(names[d], int(k), int(t))
+        for d, k, t in zip(
+            events.device.tolist(), events.kind.tolist(), events.ts.tolist(), strict=True
+        )
+    ]
     traces.events = events
     traces.incidents = [i for i in traces.incidents if window.start <= i.start < window.end]
     traces.away = [
@@ -123,6 +132,16 @@ def street_traces(
         if a.end > window.start and a.start < window.end
     ]
     return traces
+
+
+def event_id(device: str, kind: int, ts: int) -> str:
+    """``sim-<device>-<kind>-<epoch s>``: unique in a trace folder (whose ids are global) and,
+    as a payload id, at most 64 characters (a long device id is replaced by its hash)."""
+    text = f"sim-{device}-{EVENT_KINDS[kind]}-{ts}"
+    if len(text) > MAX_EVENT_ID:
+        digest = hashlib.sha1(device.encode(), usedforsecurity=False).hexdigest()[:16]
+        text = f"sim-{digest}-{EVENT_KINDS[kind]}-{ts}"
+    return text
 
 
 def _relabel(synthetic: Traces, homes: list[Home]) -> Traces:
@@ -228,11 +247,12 @@ def gateway_batches(
 
 def _item(traces: Traces, row: int) -> dict[str, Any]:
     ev = traces.events
-    kind = EVENT_KINDS[int(ev.kind[row])]
+    code, ts = int(ev.kind[row]), int(ev.ts[row])
+    kind, device = EVENT_KINDS[code], traces.devices[int(ev.device[row])]
     item: dict[str, Any] = {
-        "event": ev.ids[row] if ev.ids is not None else f"sim-{kind}-{int(ev.ts[row])}",
-        "device": traces.devices[int(ev.device[row])],
-        "ts": format_time(int(ev.ts[row])),
+        "event": ev.ids[row] if ev.ids is not None else event_id(device, code, ts),
+        "device": device,
+        "ts": format_time(ts),
         "kind": kind,
     }
     if kind in METER_KINDS:

@@ -1,0 +1,193 @@
+"""``linli simulate``: traces of the demo's equipped elders, to a folder or over MQTT."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from linli.common.management.commands.simulate import NO_DEVICES, load_homes
+from linli.devices import partitions
+from linli.devices.ingest import device_cache
+from linli.devices.models import DeadLetter, Device, DeviceEvent
+from linli.places.demo.devices import build_devices
+from linli.routines import live
+from linli.routines.traces import CHINA, read_traces
+from linli.testing.factories import BuildingFactory, HouseholdFactory, ResidentFactory, area_chain
+
+#: The machine's shared broker (tests use a topic prefix of their own on it).
+SHARED_BROKER = os.environ.get("LINLI_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
+
+#: A fixed end of the time line: tests give the same traces every run (and stay within the
+#: ingestion window: not in the future, not older than the retention).
+NOW = (dt.datetime.now(CHINA) - dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+
+
+def simulate(**options: Any) -> str:
+    out = StringIO()
+    call_command("simulate", stdout=out, stderr=out, now=NOW.isoformat(), **options)
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _forget_caches() -> Iterator[None]:
+    """Rolled-back devices and partitions must not survive in the ingestion caches."""
+    device_cache.clear()
+    partitions.forget()
+    yield
+    device_cache.clear()
+    partitions.forget()
+
+
+@pytest.fixture
+def demo_devices() -> list[live.Home]:
+    """Five elders living alone in a community named 金凤苑社区, equipped by the demo's device
+    step (the whole demo needs rows that a transactional test's flush removes); one younger
+    resident living alone, who gets nothing. Returns the homes simulate uses."""
+    micro_grid = area_chain(name="金凤苑")["micro_grid"]
+    for n in range(6):
+        household = HouseholdFactory(building=BuildingFactory(micro_grid=micro_grid))
+        born = dt.date(1950 + n, 3, 1) if n < 5 else dt.date(1990, 3, 1)
+        ResidentFactory(household=household, living_alone=True, birth_date=born)
+    build_devices(random.Random(1))
+    homes, _ = load_homes()
+    assert len(homes) == 5
+    return homes
+
+
+@pytest.mark.django_db
+def test_out_writes_a_trace_folder_with_the_demo_devices_external_ids(
+    demo_devices: list[live.Home], tmp_path: Path
+) -> None:
+    # Given the demo, when a fall is forced on one resident an hour into the stream
+    target = demo_devices[1].resident
+    fall = NOW - dt.timedelta(minutes=90)
+    output = simulate(
+        days=3, stream_hours=2, out=str(tmp_path), incident_for=[f"{target}@{fall.isoformat()}"]
+    )
+    # then the folder reads back, with the registry's external ids and the residents' ids
+    traces = read_traces(tmp_path)
+    registered = set(Device.objects.values_list("external_id", flat=True))
+    assert set(traces.devices) <= registered
+    assert {r.resident for r in traces.residents} == {h.resident for h in demo_devices}
+    assert len(traces.events) > 0
+    # and the forced fall is in the ground truth, the resident silent from then on
+    assert (target, int(fall.timestamp())) in {(i.resident, i.start) for i in traces.incidents}
+    index = [r.resident for r in traces.residents].index(target)
+    owner = traces.device_owner()[traces.events.device]
+    assert not np.any((owner == index) & (traces.events.ts >= fall.timestamp()))
+    # nothing was published
+    assert DeviceEvent.objects.count() == 0
+    assert "轨迹已写入" in output
+
+
+@pytest.mark.django_db
+def test_out_twice_with_the_same_seed_writes_the_same_events(
+    demo_devices: list[live.Home], tmp_path: Path
+) -> None:
+    simulate(days=2, stream_hours=1, out=str(tmp_path / "a"), seed=4)
+    simulate(days=2, stream_hours=1, out=str(tmp_path / "b"), seed=4)
+    first = (tmp_path / "a" / "events.jsonl").read_text()
+    assert first and first == (tmp_path / "b" / "events.jsonl").read_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_run_stores_what_it_published_and_a_rerun_adds_nothing(
+    demo_devices: list[live.Home], settings: Any
+) -> None:
+    # Given a topic prefix of our own on the shared broker (no other ingestor hears it)
+    settings.DEVICES_MQTT_TOPIC_PREFIX = f"linlisim{uuid.uuid4().hex[:8]}"
+    options = {
+        "days": 8,
+        "stream_hours": 1,
+        "speed": 3600,
+        "seed": 3,
+        "residents": 3,
+        "ingest_inline": True,
+        "url": SHARED_BROKER,
+    }
+    # when a run publishes 8 days of history and streams one hour at 3600× through the
+    # in-process ingestor
+    output = simulate(**options)
+    # then DeviceEvent holds exactly the events of the life model's traces, none refused
+    window = live.Window.ending(NOW, days=8, stream_hours=1)
+    traces = live.street_traces(demo_devices[:3], window, seed=3)
+    pks = dict(Device.objects.values_list("external_id", "pk"))
+    ev = traces.events
+    published = {
+        (pks[traces.devices[d]], int(t), e)
+        for d, t, e in zip(ev.device.tolist(), ev.ts.tolist(), ev.ids or [], strict=True)
+    }
+    rows = DeviceEvent.objects.values_list("device_id", "ts", "event_id")
+    stored = {(d, int(ts.timestamp()), e) for d, ts, e in rows}
+    assert published and stored == published
+    assert np.any(ev.ts >= window.split)  # the streamed hour had events too
+    assert DeadLetter.objects.count() == 0
+    assert f"发布事件 {len(published)} 条" in output
+    # and running it again stores nothing new
+    simulate(**options)
+    assert DeviceEvent.objects.count() == len(published)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"days": -1}, "--days 应为 1 到 60 之间的整数"),
+        ({"days": 0}, "--days 应为 1 到 60 之间的整数"),
+        ({"stream_hours": -2}, "--stream-hours 应在 0 到 24 之间"),
+        ({"speed": 0}, "--speed 必须大于 0"),
+        ({"incidents": -1}, "--incidents 不能为负数"),
+        ({"incident_rate": 2}, "--incident-rate 应在 0 到 1 之间"),
+        ({"also_stream": True}, "--also-stream 需与 --out DIR 一起使用"),
+        ({"url": "http://broker"}, "MQTT 地址应形如 mqtt://host:1883"),
+    ],
+)
+def test_bad_options_are_refused_in_chinese(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        simulate(**{"url": SHARED_BROKER, **options})
+
+
+@pytest.mark.django_db
+def test_without_demo_devices_it_says_to_run_make_run(settings: Any) -> None:
+    with pytest.raises(CommandError, match=NO_DEVICES):
+        simulate(url=SHARED_BROKER)
+
+
+@pytest.mark.django_db
+def test_streaming_without_a_broker_address_is_refused(settings: Any, tmp_path: Path) -> None:
+    settings.DEVICES_MQTT_URL = ""
+    with pytest.raises(CommandError, match="未设置 MQTT 地址"):
+        simulate()
+
+
+@pytest.mark.django_db
+def test_an_unknown_resident_or_a_fall_outside_the_stream_is_refused(
+    demo_devices: list[live.Home], tmp_path: Path
+) -> None:
+    with pytest.raises(CommandError, match="未知居民：999999"):
+        simulate(days=1, out=str(tmp_path), incident_for=["999999"])
+    early = (NOW - dt.timedelta(days=2)).isoformat()
+    with pytest.raises(CommandError, match="注入时间须在实时推送时段内"):
+        simulate(days=3, out=str(tmp_path), incident_for=[f"{demo_devices[0].resident}@{early}"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_consuming_ingestor_it_says_so(
+    demo_devices: list[live.Home], settings: Any
+) -> None:
+    # Given nobody subscribed to our prefix, when the history is published
+    settings.DEVICES_MQTT_TOPIC_PREFIX = f"linlisim{uuid.uuid4().hex[:8]}"
+    with pytest.raises(CommandError, match="似乎没有接收程序在消费 MQTT 消息"):
+        simulate(days=1, stream_hours=0, residents=1, url=SHARED_BROKER, ingest_timeout=1)
+    assert DeviceEvent.objects.count() == 0
