@@ -125,7 +125,9 @@ def care_staff_required(view: View) -> View:
 
 def alerts_for(user: AnyUser) -> QuerySet[CareAlert]:
     """Alerts under the user's areas, with what the pages show joined in."""
-    rows = CareAlert.objects.select_related("resident", "household__building", "case")
+    rows = CareAlert.objects.select_related(
+        "resident", "household__building", "case", "acknowledged_by"
+    )
     return scope(rows, user)
 
 
