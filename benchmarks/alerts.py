@@ -17,8 +17,11 @@ table. Figures: ``events_per_s`` (batched), ``single_events_per_s``,
 ``backlog_single_events_per_s`` (one event per message again, but published while the
 ingestor is away and then drained: the ingestor's own rate, not the test publisher's),
 ``raw_insert_events_per_s``, ``ratio = events_per_s / raw_insert_events_per_s``, the
-target (10,000 events/s batched) and whether it was met. Alert evaluation is not part of the
-measured path yet (``alert_evaluation: false``) — the routine detector hooks in later.
+target (10,000 events/s batched) and whether it was met. Alert evaluation is part of the
+measured path (``alert_evaluation: true``): each household has a resident living alone under
+watch, and the care hook (:func:`linli.care.live.evaluate`) runs in the ingestor after each
+commit — meter readings become use, signs of life move the silence clocks (the raw-insert
+baseline does none of this).
 
 (b) Detection — added by the routines work (``linli/routines``); see the marked place in
 :func:`run`.
@@ -78,6 +81,19 @@ def _registry() -> tuple[Any, Any, list[Any]]:
         for h, household in enumerate(households)
         for kind in kinds
     )
+    from linli.care.services import watches_sync
+    from linli.testing.factories import ResidentFactory
+
+    for h, household in enumerate(households):
+        resident = ResidentFactory(
+            household=household,
+            area=chain["micro_grid"],
+            name=f"基准居民{h}",
+            birth_date=dt.date(1945, 1, 1) + dt.timedelta(days=h),
+            living_alone=True,
+        )
+        Device.objects.filter(household=household).update(resident=resident)
+    watches_sync()
     return chain["community"], gateway, devices
 
 
@@ -176,6 +192,7 @@ def _raw_insert_seconds(rows: list[tuple[int, str, dt.datetime, str, float | Non
 
 def measure_ingest(stdout: OutputWrapper) -> dict[str, Any]:
     """The ingestion half of the benchmark (see the module docstring); needs a database."""
+    from linli.care.live import cache_clear as care_cache_clear
     from linli.devices.brokers import ThrowawayBroker
     from linli.devices.ingest import device_cache
     from linli.devices.models import DeviceEvent
@@ -208,6 +225,7 @@ def measure_ingest(stdout: OutputWrapper) -> dict[str, Any]:
         broker.start()
         url = broker.url
     device_cache.clear()
+    care_cache_clear()
     ingestor = Ingestor(url, client_id=f"bench-ingest-{uuid.uuid4().hex[:6]}", prefix=prefix)
     ingestor.start()
     try:
@@ -256,7 +274,7 @@ def measure_ingest(stdout: OutputWrapper) -> dict[str, Any]:
         "stored_exactly": stored == BATCHED_EVENTS + SINGLE_EVENTS * (2 if backlog_s else 1),
         "database": connection.vendor,
         "broker": "LINLI_BENCH_MQTT_URL" if broker is None else "throwaway mosquitto",
-        "alert_evaluation": False,
+        "alert_evaluation": True,
         "target_events_per_s": TARGET_EVENTS_PER_S,
         "within_target": events_per_s >= TARGET_EVENTS_PER_S,
     }

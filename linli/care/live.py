@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -154,7 +154,9 @@ def signs_apply(rows: list[Row], devmap: dict[int, int]) -> None:
     residents = {devmap[r[0]] for r in rows}
     watches = {
         w.resident_id: w
-        for w in Watch.objects.select_for_update().filter(resident_id__in=residents, active=True)
+        for w in Watch.objects.select_for_update()
+        .filter(resident_id__in=residents, active=True)
+        .only(*CLOCK_FIELDS, "resident_id", "active", "base_load_w", "tolerance")
     }
     meter_ids = {r[0] for r in rows if r[3] in (EventKind.WATER, EventKind.POWER)}
     states = {s.device_id: s for s in MeterState.objects.filter(device_id__in=meter_ids)}
@@ -199,17 +201,10 @@ def signs_apply(rows: list[Row], devmap: dict[int, int]) -> None:
         if alive:
             signs[rid].append((ts, kind))
     if touched:
-        MeterState.objects.bulk_create(
-            [states[d] for d in touched],
-            update_conflicts=True,
-            unique_fields=["device"],
-            update_fields=["ts", "value", "running_since", "running_alerted"],
-        )
+        meters_save([states[d] for d in touched])
     changed = _move_clocks(watches, signs, doors)
     if changed:
-        Watch.objects.bulk_update(
-            changed, ["last_sign_at", "last_sign_kind", "last_door_at", "due_at"], batch_size=500
-        )
+        clocks_save(changed)
     for rid, device_id, ts in running:
         watch = watches[rid]
         alert_open(
@@ -219,6 +214,58 @@ def signs_apply(rows: list[Row], devmap: dict[int, int]) -> None:
             raised_at=ts,
             source_key=f"water:{device_id}:{int(ts.timestamp())}",
             detail="水表连续 3 小时以上每次上报都有用水，可能是水龙头未关或漏水",
+        )
+
+
+CLOCK_FIELDS = ("last_sign_at", "last_sign_kind", "last_door_at", "due_at")
+
+
+def clocks_save(watches: list[Watch]) -> None:
+    """Write the live clock fields of many watches in one statement (PostgreSQL: an
+    ``UPDATE … FROM unnest(…)``; SQLite: ``executemany``). Django's ``bulk_update`` builds
+    a ``CASE`` per field and row and cost more than the events' insert itself."""
+    table = Watch._meta.db_table
+    values = [(w.pk, w.last_sign_at, w.last_sign_kind, w.last_door_at, w.due_at) for w in watches]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = list(zip(*values, strict=True))
+            cursor.execute(
+                f"UPDATE {table} AS w SET last_sign_at = v.a, last_sign_kind = v.k, "
+                "last_door_at = v.d, due_at = v.u FROM unnest("
+                "%s::bigint[], %s::timestamptz[], %s::text[], %s::timestamptz[], "
+                "%s::timestamptz[]) AS v(id, a, k, d, u) WHERE w.id = v.id",
+                [list(c) for c in columns],
+            )
+        else:
+            when = connection.ops.adapt_datetimefield_value
+            cursor.executemany(
+                f"UPDATE {table} SET last_sign_at = %s, last_sign_kind = %s, "
+                "last_door_at = %s, due_at = %s WHERE id = %s",
+                [(when(a), k, when(d), when(u), pk) for pk, a, k, d, u in values],
+            )
+
+
+def meters_save(states: list[MeterState]) -> None:
+    """Insert or update many meter states in one statement (PostgreSQL: ``INSERT … SELECT
+    unnest(…) ON CONFLICT DO UPDATE``; elsewhere Django's ``bulk_create`` upsert)."""
+    if connection.vendor != "postgresql":
+        MeterState.objects.bulk_create(
+            states,
+            update_conflicts=True,
+            unique_fields=["device"],
+            update_fields=["ts", "value", "running_since", "running_alerted"],
+        )
+        return
+    rows = [(s.device_id, s.ts, s.value, s.running_since, s.running_alerted) for s in states]
+    table = MeterState._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (device_id, ts, value, running_since, running_alerted) "
+            "SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], "
+            "%s::timestamptz[], %s::boolean[]) "
+            "ON CONFLICT (device_id) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value, "
+            "running_since = EXCLUDED.running_since, running_alerted = EXCLUDED.running_alerted",
+            [list(c) for c in zip(*rows, strict=True)],
         )
 
 
