@@ -115,6 +115,9 @@ def test_a_streamed_run_stores_what_it_published_and_a_rerun_adds_nothing(
         "residents": 3,
         "ingest_inline": True,
         "url": SHARED_BROKER,
+        # SQLite's shared-cache test database makes the ingestor back off (1, 2, 4, 8 s …)
+        # when a read locks the table: give it time rather than call it a stall.
+        "ingest_timeout": 60,
     }
     # when a run publishes 8 days of history and streams one hour at 3600× through the
     # in-process ingestor

@@ -48,6 +48,8 @@ from linli.routines.traces import Device as TraceDevice
 SWEEP_EVERY_S = 300
 #: Real seconds between two steps of the streaming clock.
 TICK_S = 0.2
+#: Real seconds between two looks at DeviceEvent while waiting for the ingestor.
+POLL_S = 0.5
 #: Unacknowledged QoS 1 messages the publisher keeps in flight.
 IN_FLIGHT = 500
 MAX_DAYS = 60
@@ -417,7 +419,7 @@ class Stream:
                     "（或 linli ingest），或加 --ingest-inline 在本进程内接收；"
                     "也请查看后台“无法入库的消息”。"
                 )
-            time.sleep(0.2)
+            time.sleep(POLL_S)
 
     def _missing(
         self, wanted: set[tuple[int, int, str]], devices: set[int], lo: int, hi: int
