@@ -176,10 +176,10 @@ def away_announce(
             away period that has not ended.
     """
     now = _now(now)
-    if ends_at <= starts_at:
-        raise ValidationError("回来时间必须晚于离开时间")
     if ends_at <= now:
         raise ValidationError("回来时间已经过去")
+    if ends_at <= starts_at:
+        raise ValidationError("回来时间必须晚于离开时间")
     if starts_at < now - dt.timedelta(days=1):
         raise ValidationError("离开时间不能早于一天前")
     if ends_at - starts_at > dt.timedelta(days=AWAY_MAX_DAYS):

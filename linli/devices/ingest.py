@@ -203,7 +203,7 @@ def ingest_batches(
             DeadLetter.objects.bulk_create(letters)
         if inserted and _on_stored:
             new = [row for row in all_rows if (row[0], row[1], row[2]) in inserted]
-            transaction.on_commit(lambda: _notify_stored(new))
+            transaction.on_commit(lambda: _hand_over(new))
     seen: set[tuple[int, str, dt.datetime]] = set()
     return [
         _outcomes(batch, accepted, batch_rows, rejected, inserted, seen)
@@ -228,10 +228,32 @@ def on_stored(callback: Callable[[list[Row]], None]) -> Callable[[list[Row]], No
     return callback
 
 
-def _notify_stored(rows: list[Row]) -> None:
+_sink = threading.local()
+
+
+def hooks_hand_to(sink: Callable[[list[Row]], None] | None) -> None:
+    """In the calling thread, hand each commit's new rows to ``sink`` instead of running the
+    ``on_stored`` callbacks in place (None: run them in place again). The MQTT ingestor uses
+    it to evaluate alerts in a thread of its own while the next write goes on."""
+    _sink.fn = sink
+
+
+def _hand_over(rows: list[Row]) -> None:
+    sink = getattr(_sink, "fn", None)
+    if sink is not None:
+        sink(rows)
+    else:
+        notify_stored(rows)
+
+
+def notify_stored(rows: list[Row], *, reraise: tuple[type[Exception], ...] = ()) -> None:
+    """Run the ``on_stored`` callbacks on ``rows``; each failure is logged, not raised,
+    except those of the ``reraise`` types (the caller retries: database unavailable)."""
     for callback in list(_on_stored):
         try:
             callback(rows)
+        except reraise:
+            raise
         except Exception:
             log.exception("on_stored callback %r failed", callback)
 

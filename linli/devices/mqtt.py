@@ -40,7 +40,14 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django.db import connection as db_connection
 
-from linli.devices.ingest import Batch, IngestResult, ingest_batches
+from linli.devices.ingest import (
+    Batch,
+    IngestResult,
+    Row,
+    hooks_hand_to,
+    ingest_batches,
+    notify_stored,
+)
 from linli.devices.models import Channel, Gateway
 from linli.devices.payload import PayloadError, parse_message
 from linli.places.models import Area, AreaKind
@@ -50,6 +57,10 @@ log = logging.getLogger(__name__)
 #: Messages written in one transaction at most (fewer when fewer are waiting); 200 gateway
 #: messages of 50 events make a 10,000-event transaction (under a second on this machine).
 MAX_MESSAGES_PER_WRITE = 200
+#: Committed writes whose alert evaluation may wait before the writer waits for it.
+HOOK_BACKLOG = 4
+#: Tries of one evaluation while the database is away (backoff up to RETRY_MAX_S: ~15 min).
+EVALUATE_ATTEMPTS = 40
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
 SCOPE_CACHE_SECONDS = 60.0
 
@@ -189,6 +200,10 @@ class Ingestor:
         self.writes = 0  # committed writes (transactions)
         self.write_seconds = 0.0  # time spent in them, validation included
         self._writer: threading.Thread | None = None
+        self._evaluator: threading.Thread | None = None
+        #: New rows waiting for the ``on_stored`` callbacks (alert evaluation), run by the
+        #: evaluator thread so the next write need not wait; bounded for back-pressure.
+        self.stored_rows: queue.Queue[list[Row] | None] = queue.Queue(HOOK_BACKLOG)
         self.client = self._client()
 
     def _client(self) -> paho.Client:
@@ -259,17 +274,65 @@ class Ingestor:
         self._writer = threading.Thread(
             target=self._write_loop, name="linli-ingest-writer", daemon=True
         )
+        self._evaluator = threading.Thread(
+            target=self._evaluate_loop, name="linli-ingest-evaluator", daemon=True
+        )
+        self._evaluator.start()
         self._writer.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the write in progress, acknowledge it and disconnect."""
+        """Finish the write in progress, acknowledge it, let the alert evaluation of what
+        was written finish, and disconnect."""
         self.stopping.set()
         if self._writer is not None:
             self._writer.join(timeout)
+        if self._evaluator is not None:
+            self.stored_rows.put(None)
+            self._evaluator.join(timeout)
         self.client.disconnect()
         self.client.loop_stop()
 
+    def evaluated(self) -> bool:
+        """True when every committed write has been through the ``on_stored`` callbacks."""
+        return self.stored_rows.unfinished_tasks == 0
+
+    def _evaluate_loop(self) -> None:
+        try:
+            while True:
+                rows = self.stored_rows.get()
+                try:
+                    if rows is None:
+                        return
+                    self._evaluate(rows)
+                except Exception:  # never die: the writer would wait on a full queue
+                    log.exception("alert evaluation of %d rows failed", len(rows or []))
+                finally:
+                    self.stored_rows.task_done()
+        finally:
+            db_connection.close()
+
+    def _evaluate(self, rows: list[Row]) -> None:
+        """Run the callbacks; while the database is unavailable (or, on SQLite, locked by the
+        writer) retry with backoff, so signs of life are not lost to an outage."""
+        delay = RETRY_FIRST_S / 20
+        for attempt in range(EVALUATE_ATTEMPTS):
+            try:
+                close_old_connections()
+                notify_stored(rows, reraise=(OperationalError, InterfaceError))
+                return
+            except (OperationalError, InterfaceError) as exc:
+                db_connection.close()
+                log.warning(
+                    "alert evaluation waits for the database (%s), try %d", exc, attempt + 1
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+        log.error(
+            "alert evaluation of %d rows given up after %d tries", len(rows), EVALUATE_ATTEMPTS
+        )
+
     def _write_loop(self) -> None:
+        hooks_hand_to(self.stored_rows.put)
         try:
             while not self.stopping.is_set():
                 messages = self._drain()

@@ -190,7 +190,7 @@ def test_away_mode_input_errors_write_nothing(elder: dict) -> None:
     now = at(local_day(0), "08:00")
     kwargs = {"resident": elder["resident"], "by": None, "now": now}
     bad = [
-        (now, now - dt.timedelta(hours=1), "回来时间必须晚于离开时间"),
+        (now + dt.timedelta(hours=2), now + dt.timedelta(hours=1), "回来时间必须晚于离开时间"),
         (now - dt.timedelta(days=3), now - dt.timedelta(days=2), "回来时间已经过去"),
         (now - dt.timedelta(days=2), now + dt.timedelta(days=2), "离开时间不能早于一天前"),
         (now, now + dt.timedelta(days=200), "最长"),

@@ -50,6 +50,7 @@ def test_silence_after_the_morning_routine_becomes_an_alert_then_a_case(
             client.publish(topic, json.dumps(item).encode(), qos=1).wait_for_publish(5)
         stored = DeviceEvent.objects.filter(ts__gte=at(day, "00:00"))
         assert wait_until(lambda: stored.count() == len(morning))
+        assert wait_until(ingestor.evaluated)  # the care hook runs in the evaluator thread
         client.disconnect()
         client.loop_stop()
     watch.refresh_from_db()
