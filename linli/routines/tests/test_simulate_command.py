@@ -162,6 +162,16 @@ def test_bad_options_are_refused_in_chinese(options: dict[str, Any], message: st
 
 
 @pytest.mark.django_db
+def test_a_time_line_the_ingestor_would_refuse_is_refused(demo_devices: list[live.Home]) -> None:
+    future = (dt.datetime.now(CHINA) + dt.timedelta(hours=2)).isoformat()
+    with pytest.raises(CommandError, match="--now 不能晚于当前时间"):
+        call_command("simulate", now=future, url=SHARED_BROKER, stdout=StringIO())
+    long_ago = (dt.datetime.now(CHINA) - dt.timedelta(days=600)).isoformat()
+    with pytest.raises(CommandError, match="时间线早于设备事件保留期"):
+        call_command("simulate", now=long_ago, url=SHARED_BROKER, stdout=StringIO())
+
+
+@pytest.mark.django_db
 def test_without_demo_devices_it_says_to_run_make_run(settings: Any) -> None:
     with pytest.raises(CommandError, match=NO_DEVICES):
         simulate(url=SHARED_BROKER)

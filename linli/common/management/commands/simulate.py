@@ -38,6 +38,7 @@ from django.db import OperationalError, close_old_connections
 from django.utils import timezone
 
 from linli.common.identity import age_on
+from linli.devices import partitions
 from linli.devices.models import Device, DeviceEvent
 from linli.devices.mqtt import Ingestor, parse_mqtt_url
 from linli.routines import live
@@ -113,6 +114,8 @@ class Command(BaseCommand):
             raise CommandError(NO_DEVICES)
         end = _parse_time(options["now"], "--now") if options["now"] else timezone.now()
         window = live.Window.ending(end, days=options["days"], stream_hours=options["stream_hours"])
+        if _streams(options):
+            _check_ingestible(window)
         started = time.monotonic()
         traces = live.street_traces(
             homes, window, seed=options["seed"], incident_rate=options["incident_rate"]
@@ -155,8 +158,7 @@ class Command(BaseCommand):
             raise CommandError("--also-stream 需与 --out DIR 一起使用")
         if options["out"] and Path(options["out"]).exists() and not Path(options["out"]).is_dir():
             raise CommandError(f"--out 不是目录：{options['out']}")
-        streams = not options["dry_run"] and (not options["out"] or options["also_stream"])
-        if streams:
+        if _streams(options):
             url = options["url"] or settings.DEVICES_MQTT_URL
             if not url:
                 raise CommandError(
@@ -211,6 +213,24 @@ class Command(BaseCommand):
         for incident in sorted(traces.incidents, key=lambda i: i.start):
             part = "实时" if incident.start >= window.split else "历史"
             self.stdout.write(f"  居民 {incident.resident} {_local(incident.start)}（{part}）")
+
+
+def _streams(options: dict[str, Any]) -> bool:
+    """Whether this run publishes over MQTT (not a dry run, not ``--out`` alone)."""
+    return not options["dry_run"] and (not options["out"] or options["also_stream"])
+
+
+def _check_ingestible(window: live.Window) -> None:
+    """Refuse a time line the ingestor would refuse: in the future, or past the retention."""
+    now = timezone.now()
+    if window.end > now.timestamp() + settings.DEVICES_FUTURE_TOLERANCE_S:
+        raise CommandError("--now 不能晚于当前时间：平台拒收未来时间的事件")
+    cutoff = partitions.retention_cutoff(now)
+    if window.start < cutoff.timestamp():
+        raise CommandError(
+            f"时间线早于设备事件保留期（{timezone.localtime(cutoff):%Y-%m-%d} 之前的事件"
+            "会被拒收）：请调整 --now 或 --days"
+        )
 
 
 def load_homes(limit: int = 0) -> tuple[list[live.Home], dict[str, int]]:
