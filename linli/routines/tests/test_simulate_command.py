@@ -23,6 +23,7 @@ from linli.devices.models import DeadLetter, Device, DeviceEvent
 from linli.places.demo.devices import build_devices
 from linli.routines import live
 from linli.routines.traces import CHINA, read_traces
+from linli.routines.traces import Device as TraceDevice
 from linli.testing.factories import BuildingFactory, HouseholdFactory, ResidentFactory, area_chain
 
 #: The machine's shared broker (tests use a topic prefix of their own on it).
@@ -204,3 +205,34 @@ def test_without_a_consuming_ingestor_it_says_so(
     with pytest.raises(CommandError, match="似乎没有接收程序在消费 MQTT 消息"):
         simulate(days=1, stream_hours=0, residents=1, url=SHARED_BROKER, ingest_timeout=1)
     assert DeviceEvent.objects.count() == 0
+
+
+def test_gateway_batches_hold_at_most_50_events_of_one_gateway_each_event_once() -> None:
+    # Given two gateways' homes (pure: no database)
+    homes = [
+        live.Home(
+            str(n),
+            70,
+            "640106009001" if n % 2 else "640106009003",
+            "gw-a" if n % 2 else "gw-b",
+            tuple(
+                TraceDevice(f"{kind[:2].upper()}-{n}", kind)
+                for kind in ("door_sensor", "water_meter", "power_meter", "sos_button")
+            ),
+        )
+        for n in range(4)
+    ]
+    window = live.Window.ending(NOW, days=2, stream_hours=1)
+    traces = live.street_traces(homes, window, seed=2)
+    # when the whole window is cut into messages
+    messages = list(live.gateway_batches(traces, homes, window.start, window.end))
+    # then each message is one gateway's, at most 50 events, in time order, all events once
+    device_gateway = {d.device: h.gateway for h in homes for d in h.devices}
+    seen = []
+    for home, items in messages:
+        assert 1 <= len(items) <= live.BATCH_EVENTS
+        assert {device_gateway[i["device"]] for i in items} == {home.gateway}
+        assert [i["ts"] for i in items] == sorted(i["ts"] for i in items)
+        assert all(("value" in i) == (i["kind"] in {"water", "power"}) for i in items)
+        seen += [i["event"] for i in items]
+    assert len(seen) == len(set(seen)) == len(traces.events)
