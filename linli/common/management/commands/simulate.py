@@ -551,9 +551,10 @@ class Stream:
             if not away.announced or ends <= split:
                 continue
             starts = max(dt.datetime.fromtimestamp(away.start, dt.UTC), earliest)
-            resident = Resident.objects.get(pk=int(away.resident))
+            resident = retrying(Resident.objects.get, pk=int(away.resident))
             try:
-                announce(
+                retrying(
+                    announce,
                     resident=resident,
                     starts_at=starts,
                     ends_at=ends,
@@ -570,7 +571,7 @@ class Stream:
         moment = dt.datetime.fromtimestamp(at, dt.UTC)
         try:
             close_old_connections()
-            result = sweep(now=moment)
+            result = retrying(sweep, now=moment)
         except Exception:
             self.err.write(f"[{_local(at)}] 巡检出错：\n{traceback.format_exc(limit=5)}")
             return
@@ -591,9 +592,28 @@ class Stream:
             kwargs["now"] = dt.datetime.fromtimestamp(at, dt.UTC)
         if "force" in inspect.signature(hook).parameters:
             kwargs["force"] = True  # the history was just (re)published: learn it again
-        result = hook(**kwargs)
+        result = retrying(hook, **kwargs)
         shown = f"：{result}" if result is not None else ""
         self.out.write(f"{label}完成（{time.monotonic() - started:.1f} 秒）{shown}")
+
+
+def retrying(call: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """``call(**kwargs)``, again after 0.2, 0.4 … 3.2 s while the database says it is locked.
+
+    The in-process ingestor (and the care app's hook in its thread) writes at the same
+    time; SQLite answers "database is locked" past its busy timeout, and at once in the
+    shared-cache database of the tests. The care functions called here are safe to repeat.
+    """
+    delay = 0.2
+    while True:
+        try:
+            close_old_connections()
+            return call(**kwargs)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or delay > 3.2:
+                raise
+            time.sleep(delay)
+            delay *= 2
 
 
 def _forget_session(url: str, client_id: str) -> None:
