@@ -84,6 +84,16 @@ class DetectorConfig:
     return_gap_s: float = 6 * HOUR
     utc_offset_s: int = 8 * HOUR
     door_recent_s: float = HOUR
+    water_interval_s: float = 900.0
+    power_interval_s: float = HOUR
+    passage_s: float = 600.0
+    night_end_s: float = 6 * HOUR
+    evening_s: float = 18 * HOUR
+    sleep_min_s: float = 3 * HOUR
+    asleep_q: float = 5.0
+    night_alpha: float = 0.01
+    night_theta_min_s: float = 2700.0
+    night_floor_s: float = HOUR
 
 
 @dataclass(frozen=True)
@@ -113,19 +123,66 @@ def power_baselines(ev: ResidentEvents, origin: int, days: int, cfg: DetectorCon
     return out
 
 
+@dataclass(frozen=True)
+class DoorState:
+    """What the door says about where the person is, updated sign by sign
+    (:func:`door_step`): ``last_door`` the last door event (s, or None), ``leaving`` whether
+    that door passage was a *leaving* one (the person had been seen at home since the passage
+    before it), ``home_since`` whether a use at home has been seen since that passage."""
+
+    last_door: int | None = None
+    leaving: bool = True
+    home_since: bool = True
+
+
+def _cover_s(kind: int, cfg: DetectorConfig) -> float:
+    """How far back a reading of this kind may report use: the meter's reporting interval
+    (water every 15 min with use, power every hour), at most ``door_recent_s``; 0 for door,
+    motion, SOS and smoke events, which happen when they are reported."""
+    if kind == WATER:
+        return min(cfg.water_interval_s, cfg.door_recent_s)
+    if kind == POWER:
+        return min(cfg.power_interval_s, cfg.door_recent_s)
+    return 0.0
+
+
+def door_step(state: DoorState, ts: int, kind: int, cfg: DetectorConfig) -> tuple[DoorState, bool]:
+    """Take one sign of life (time s, event kind code) → (new state, *from_door*).
+
+    A spell is *from the door* when the person may have gone out: its sign is a door event of
+    a leaving passage, or a meter reading whose reporting interval reaches back to such a door
+    event (the use may have come just before leaving). Door events less than ``passage_s``
+    apart are one passage; a passage is *leaving* when a use at home (a reading that covers
+    only time after the previous passage) came since the previous passage, else it is the
+    person *coming home* — and a spell after coming home is judged as one at home.
+    """
+    if kind in (DOOR_OPEN, DOOR_CLOSE):
+        if state.last_door is not None and ts - state.last_door <= cfg.passage_s:
+            state = DoorState(ts, state.leaving, False)
+        else:
+            state = DoorState(ts, state.home_since, False)
+        return state, state.leaving
+    if state.last_door is None:
+        return state, False
+    if ts - _cover_s(kind, cfg) >= state.last_door:
+        if not state.home_since:
+            state = DoorState(state.last_door, state.leaving, True)
+        return state, False
+    return state, state.leaving
+
+
 def activity(
     ev: ResidentEvents, origin: int, days: int, cfg: DetectorConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Signs of life: (times in s sorted, True where the spell after it starts with the door)."""
+    """Signs of life: (times in s sorted, True where the spell after it starts *from the door*,
+    i.e. the person may have gone out — see :func:`door_step`)."""
     alive = alive_mask(ev, origin, days, cfg)
-    door = (ev.kind == DOOR_OPEN) | (ev.kind == DOOR_CLOSE)
     times = ev.ts[alive]
-    # A meter reading reports use over the interval before it: a silence that starts with
-    # it still follows a door event when one came within the last ``door_recent_s``.
-    door_times = ev.ts[door]
-    recent = np.searchsorted(door_times, times - cfg.door_recent_s, side="right")
-    upto = np.searchsorted(door_times, times, side="right")
-    return times, upto > recent
+    flags = np.zeros(times.size, dtype=bool)
+    state = DoorState()
+    for i, (ts, kind) in enumerate(zip(times.tolist(), ev.kind[alive].tolist(), strict=True)):
+        state, flags[i] = door_step(state, ts, kind, cfg)
+    return times, flags
 
 
 def alive_mask(ev: ResidentEvents, origin: int, days: int, cfg: DetectorConfig) -> np.ndarray:
@@ -218,11 +275,65 @@ def thresholds(
         out[d] = np.clip(tol, cfg.floor_s, cfg.cap_s)
     if cfg.door_to_cap:
         out[:, 1, :] = cfg.cap_s
+    _night(out, starts, ends, ok & ~from_door[:-1], origin, cfg)
     return out
+
+
+def _night(
+    out: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    home: np.ndarray,
+    origin: int,
+    cfg: DetectorConfig,
+) -> None:
+    """Overwrite the at-home tolerances of the night bins with "until the morning deadline".
+
+    For each earlier morning *j*: ``wake[j]`` = the first sign of life at or after
+    ``night_end_s`` (06:00) that day, when the spell it ends began at home; ``sleep[j]`` = the
+    start of the first at-home spell of at least ``sleep_min_s`` that began after
+    ``evening_s`` (18:00) the evening before (falling asleep). For day *d* the deadline is the
+    time of day where the exponential tail of ``wake`` (as in :func:`_tail`) falls to
+    ``night_alpha``, with θ ≥ ``night_theta_min_s``; the night bins run from the
+    ``asleep_q``-th percentile of ``sleep`` to 06:00; a spell starting in one is tolerated
+    until the deadline (from the bin's middle), at least ``night_floor_s``, at most ``cap_s``.
+    Only spells that ended before day *d* are used.
+    """
+    days = out.shape[0]
+    wake = np.full(days, np.nan)
+    sleep = np.full(days, np.nan)
+    long_home = home & (ends - starts >= cfg.sleep_min_s)
+    for j in range(1, days):
+        midnight = origin + j * DAY
+        k = int(np.searchsorted(ends, midnight + cfg.night_end_s, side="left"))
+        if k < ends.size and ends[k] < midnight + DAY and home[k]:
+            wake[j] = ends[k] - midnight
+        lo = np.searchsorted(starts, midnight - DAY + cfg.evening_s, side="left")
+        hi = np.searchsorted(starts, midnight + cfg.night_end_s, side="left")
+        first = lo + np.flatnonzero(long_home[lo:hi] & (ends[lo:hi] < midnight + DAY))[:1]
+        if first.size:
+            sleep[j] = starts[first[0]] - (midnight - DAY)
+    middle = np.arange(BINS) * BIN_S + BIN_S / 2
+    clock = np.where(middle >= 12 * HOUR, middle, middle + DAY)  # s since the evening's midnight
+    for d in range(1, days):
+        lo = max(1, d - cfg.history_days)
+        seen = wake[lo:d][np.isfinite(wake[lo:d])]
+        if seen.size < cfg.min_spells:
+            continue
+        k = min(cfg.tail_k, seen.size)
+        top = -np.sort(-seen)[:k]
+        theta = max(float(top[:-1].mean() - top[-1]) if k > 1 else 0.0, cfg.night_theta_min_s)
+        deadline = DAY + top[-1] + theta * max(np.log(k / (seen.size * cfg.night_alpha)), 0.0)
+        asleep = sleep[lo:d][np.isfinite(sleep[lo:d])]
+        if asleep.size == 0:
+            continue
+        night = (clock >= np.percentile(asleep, cfg.asleep_q)) & (clock < DAY + cfg.night_end_s)
+        out[d, 0, night] = np.clip(deadline - clock[night], cfg.night_floor_s, cfg.cap_s)
 
 
 def _tail(pool: np.ndarray, count: np.ndarray, w: int, cfg: DetectorConfig) -> np.ndarray:
     """Silence at which the fitted survival of the spells within ±w bins reaches ``alpha``."""
+    pool = -np.sort(-pool, axis=2)[:, :, : cfg.tail_k]
     near = np.concatenate([np.roll(pool, s, axis=1) for s in range(-w, w + 1)], axis=2)
     n = _circular(count, w, np.add).astype(float)
     k = cfg.tail_k
