@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from io import StringIO
@@ -141,6 +143,44 @@ def test_a_streamed_run_stores_what_it_published_and_a_rerun_adds_nothing(
     # and running it again stores nothing new
     simulate(**options)
     assert DeviceEvent.objects.count() == len(published)
+
+
+class _TermWhenStreaming(StringIO):
+    """Output that sends this process SIGTERM once the command says the stream started."""
+
+    def write(self, text: str) -> int:
+        if "实时推送" in text:
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        return super().write(text)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_stops_the_stream_cleanly(demo_devices: list[live.Home], settings: Any) -> None:
+    # Given a stream that would take six minutes (6 hours at 60x)
+    settings.DEVICES_MQTT_TOPIC_PREFIX = f"linlisim{uuid.uuid4().hex[:8]}"
+    out = _TermWhenStreaming()
+    before = signal.getsignal(signal.SIGTERM)
+    # when SIGTERM arrives half a second into it
+    call_command(
+        "simulate",
+        now=NOW.isoformat(),
+        days=1,
+        stream_hours=6,
+        speed=60,
+        residents=2,
+        ingest_inline=True,
+        url=SHARED_BROKER,
+        ingest_timeout=60,
+        stdout=out,
+    )
+    # then the command returns, says so, and the rest of the stream was never sent
+    window = live.Window.ending(NOW, days=1, stream_hours=6)
+    assert "已中止" in out.getvalue()
+    late = DeviceEvent.objects.filter(
+        ts__gte=dt.datetime.fromtimestamp(window.split + 3600, dt.UTC)
+    )
+    assert not late.exists()
+    assert signal.getsignal(signal.SIGTERM) == before  # the previous handler is back
 
 
 @pytest.mark.django_db

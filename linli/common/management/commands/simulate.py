@@ -527,7 +527,8 @@ class Stream:
                     self._sweep(sweep, next_sweep)
                 next_sweep += SWEEP_EVERY_S
                 tick = time.monotonic()  # time spent waiting does not advance the clock
-        pending += self._publish(client, sent, window.end)
+        if not self.stop.is_set():  # stopped early: what is left of the stream stays unsent
+            pending += self._publish(client, sent, window.end)
         self._flush()
         self._wait_stored(pending, "实时数据")
         if sweep is not None and not self.stop.is_set():
