@@ -308,9 +308,9 @@ def _night(
         k = int(np.searchsorted(ends, midnight + cfg.night_end_s, side="left"))
         if k < ends.size and ends[k] < midnight + DAY and home[k]:
             wake[j] = ends[k] - midnight
-        lo = np.searchsorted(starts, midnight - DAY + cfg.evening_s, side="left")
-        hi = np.searchsorted(starts, midnight + cfg.night_end_s, side="left")
-        first = lo + np.flatnonzero(long_home[lo:hi] & (ends[lo:hi] < midnight + DAY))[:1]
+        a = int(np.searchsorted(starts, midnight - DAY + cfg.evening_s, side="left"))
+        b = int(np.searchsorted(starts, midnight + cfg.night_end_s, side="left"))
+        first = a + np.flatnonzero(long_home[a:b] & (ends[a:b] < midnight + DAY))[:1]
         if first.size:
             sleep[j] = starts[first[0]] - (midnight - DAY)
     middle = np.arange(BINS) * BIN_S + BIN_S / 2
@@ -358,6 +358,60 @@ def _circular(a: np.ndarray, k: int, op: np.ufunc) -> np.ndarray:
     return out
 
 
+def tolerance_table(
+    ev: ResidentEvents,
+    *,
+    origin: int,
+    day: int,
+    away: list[tuple[int, int]] | None = None,
+    cfg: DetectorConfig | None = None,
+) -> np.ndarray:
+    """The routine for day ``day`` after ``origin`` (a local midnight, UTC s), learnt from the
+    events before that day only: shape (2, BINS), tolerated silence in seconds after a sign
+    of life, [from the door?, half hour of the sign]. Equal to ``thresholds(...)[day]`` of the
+    whole trace, whatever comes later (the live evaluator computes it each night).
+    ``away`` are the announced away entries (from, to) in seconds. Raises ``ValueError`` for
+    a negative ``day``.
+    """
+    if day < 0:
+        raise ValueError("day 不能为负数")
+    cfg = cfg or DetectorConfig()
+    before = ev.ts < origin + day * DAY
+    past = ResidentEvents(
+        ev.ts[before], ev.kind[before], ev.value[before], ev.delta[before], ev.elapsed[before]
+    )
+    times, from_door = activity(past, origin, day + 1, cfg)
+    windows = away_windows(times, away or [], cfg)
+    return thresholds(times, from_door, origin, day + 1, windows, cfg)[day]
+
+
+def live_due(
+    last_sign_ts: int,
+    from_door: bool,
+    table: np.ndarray,
+    cfg: DetectorConfig,
+    *,
+    away: list[tuple[int, int]] | None = None,
+) -> int:
+    """When the silence after the last sign of life becomes an alert (UTC s).
+
+    ``last_sign_ts`` the last sign of life, ``from_door`` its class as :func:`door_step`
+    gives it (feed every sign of life to ``door_step`` in time order and keep the state),
+    ``table`` the (2, BINS) routine of the day that sign fell on (:func:`tolerance_table`;
+    for a sign during the first ``learn_days`` days, the table of day ``learn_days``),
+    ``away`` the away windows [from, end) still open. Due = last sign + the tolerated silence
+    for its class and half hour, moved to the end of an away window it falls in. The next
+    sign of life before that moment re-arms (one alert per spell); :func:`detect` raises
+    exactly these alerts.
+    """
+    half_hour = int((last_sign_ts + cfg.utc_offset_s) % DAY // BIN_S)
+    due = int(last_sign_ts) + int(table[int(bool(from_door)), half_hour])
+    for lo, hi in sorted(away or []):
+        if lo <= due < hi:
+            due = hi
+    return due
+
+
 def silence_alerts(
     times: np.ndarray,
     from_door: np.ndarray,
@@ -379,7 +433,7 @@ def silence_alerts(
     sbin = ((times + cfg.utc_offset_s) % DAY) // BIN_S
     due = times + tolerance[model, from_door.astype(np.int64), sbin].astype(np.int64)
     nxt = np.append(times[1:], np.iinfo(np.int64).max)
-    for lo, hi in windows:
+    for lo, hi in sorted(windows):
         held = (due >= lo) & (due < hi)
         due[held] = hi
     fire = (due < nxt) & (due < end)
