@@ -11,8 +11,10 @@ value)``. It:
   life with the same rules as the detector (:mod:`linli.routines.detector`: a door or motion
   event, ≥ 0.5 l of water, power above 1.25 × the learnt base load + 15 W);
 * moves each watch's silence clock: ``due_at`` = last sign of life + the tolerated silence
-  learnt for that half hour (row "began with the door" when a door event came within the
-  hour before), held until the end of away mode;
+  learnt for that half hour and for the class of the spell — "from the door" when the
+  person may have gone out, as :func:`linli.routines.detector.door_step` tells it from the
+  door state kept on the watch — held until the end of away mode
+  (:func:`linli.routines.detector.live_due`);
 * notes activity on an open silence alert (escalation then stops), ends away mode on a
   detected return (first sign of life after ≥ 6 quiet hours that began at most an hour
   before the announced start), and opens a ``water_running`` alert when a water meter has
@@ -162,7 +164,6 @@ def signs_apply(rows: list[Row], devmap: dict[int, int]) -> None:
     states = {s.device_id: s for s in MeterState.objects.filter(device_id__in=meter_ids)}
     touched: set[int] = set()
     signs: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
-    doors: dict[int, dt.datetime] = {}
     running: list[tuple[int, int, dt.datetime]] = []
     for device_id, _eid, ts, kind, value in sorted(rows, key=lambda r: r[2]):
         rid = devmap[device_id]
@@ -170,8 +171,6 @@ def signs_apply(rows: list[Row], devmap: dict[int, int]) -> None:
         if watch is None:
             continue
         alive = kind in ALWAYS_ALIVE
-        if kind in DOOR_KINDS:
-            doors[rid] = ts
         if kind in (EventKind.WATER, EventKind.POWER) and value is not None:
             state = states.get(device_id)
             if state is None:
@@ -202,7 +201,7 @@ def signs_apply(rows: list[Row], devmap: dict[int, int]) -> None:
             signs[rid].append((ts, kind))
     if touched:
         meters_save([states[d] for d in touched])
-    changed = _move_clocks(watches, signs, doors)
+    changed = _move_clocks(watches, signs)
     if changed:
         clocks_save(changed)
     for rid, device_id, ts in running:
@@ -217,7 +216,15 @@ def signs_apply(rows: list[Row], devmap: dict[int, int]) -> None:
         )
 
 
-CLOCK_FIELDS = ("last_sign_at", "last_sign_kind", "last_door_at", "due_at")
+CLOCK_FIELDS = (
+    "last_sign_at",
+    "last_sign_kind",
+    "last_door_at",
+    "due_at",
+    "last_sign_from_door",
+    "door_leaving",
+    "door_home_since",
+)
 
 
 def clocks_save(watches: list[Watch]) -> None:
@@ -225,23 +232,33 @@ def clocks_save(watches: list[Watch]) -> None:
     ``UPDATE … FROM unnest(…)``; SQLite: ``executemany``). Django's ``bulk_update`` builds
     a ``CASE`` per field and row and cost more than the events' insert itself."""
     table = Watch._meta.db_table
-    values = [(w.pk, w.last_sign_at, w.last_sign_kind, w.last_door_at, w.due_at) for w in watches]
+    values = [[getattr(w, f) for f in CLOCK_FIELDS] + [w.pk] for w in watches]
+    types = (
+        "timestamptz[]",
+        "text[]",
+        "timestamptz[]",
+        "timestamptz[]",
+        "boolean[]",
+        "boolean[]",
+        "boolean[]",
+        "bigint[]",
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            columns = list(zip(*values, strict=True))
+            names = [*CLOCK_FIELDS, "id"]
+            unnest = ", ".join(f"%s::{t}" for t in types)
+            sets = ", ".join(f"{f} = v.{f}" for f in CLOCK_FIELDS)
             cursor.execute(
-                f"UPDATE {table} AS w SET last_sign_at = v.a, last_sign_kind = v.k, "
-                "last_door_at = v.d, due_at = v.u FROM unnest("
-                "%s::bigint[], %s::timestamptz[], %s::text[], %s::timestamptz[], "
-                "%s::timestamptz[]) AS v(id, a, k, d, u) WHERE w.id = v.id",
-                [list(c) for c in columns],
+                f"UPDATE {table} AS w SET {sets} FROM unnest({unnest}) "
+                f"AS v({', '.join(names)}) WHERE w.id = v.id",
+                [list(c) for c in zip(*values, strict=True)],
             )
         else:
             when = connection.ops.adapt_datetimefield_value
+            sets = ", ".join(f"{f} = %s" for f in CLOCK_FIELDS)
             cursor.executemany(
-                f"UPDATE {table} SET last_sign_at = %s, last_sign_kind = %s, "
-                "last_door_at = %s, due_at = %s WHERE id = %s",
-                [(when(a), k, when(d), when(u), pk) for pk, a, k, d, u in values],
+                f"UPDATE {table} SET {sets} WHERE id = %s",
+                [[when(v) if isinstance(v, dt.datetime) else v for v in row] for row in values],
             )
 
 
@@ -270,15 +287,12 @@ def meters_save(states: list[MeterState]) -> None:
 
 
 def _move_clocks(
-    watches: dict[int, Watch],
-    signs: dict[int, list[tuple[dt.datetime, str]]],
-    doors: dict[int, dt.datetime],
+    watches: dict[int, Watch], signs: dict[int, list[tuple[dt.datetime, str]]]
 ) -> list[Watch]:
-    ids = set(signs) | set(doors)
-    if not ids:
+    if not signs:
         return []
     aways: dict[int, list[AwayPeriod]] = defaultdict(list)
-    for away in AwayPeriod.objects.filter(resident_id__in=ids, ended_at__isnull=True):
+    for away in AwayPeriod.objects.filter(resident_id__in=list(signs), ended_at__isnull=True):
         aways[away.resident_id].append(away)
     open_silence = {
         a.resident_id: a
@@ -290,11 +304,12 @@ def _move_clocks(
         )
     }
     changed = []
-    for rid in ids:
+    for rid, found in signs.items():
         watch = watches[rid]
-        if rid in doors and (watch.last_door_at is None or doors[rid] > watch.last_door_at):
-            watch.last_door_at = doors[rid]
-        for ts, kind in signs.get(rid, []):
+        state = detector.DoorState(
+            _seconds(watch.last_door_at), watch.door_leaving, watch.door_home_since
+        )
+        for ts, kind in found:
             previous = watch.last_sign_at
             if previous is not None and ts <= previous:
                 continue
@@ -313,10 +328,19 @@ def _move_clocks(
                     note=f"{EventKind(kind).label}（{timezone.localtime(ts):%m-%d %H:%M}）",
                 )
                 del open_silence[rid]
+            state, from_door = detector.door_step(state, int(ts.timestamp()), KIND_CODE[kind], CFG)
             watch.last_sign_at, watch.last_sign_kind = ts, kind
+            watch.last_sign_from_door = bool(from_door)
+        if state.last_door is not None:
+            watch.last_door_at = dt.datetime.fromtimestamp(state.last_door, tz=dt.UTC)
+        watch.door_leaving, watch.door_home_since = state.leaving, state.home_since
         watch.due_at = due_at(watch, [a for a in aways[rid] if a.ended_at is None])
         changed.append(watch)
     return changed
+
+
+def _seconds(moment: dt.datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
 
 
 def _is_return(away: AwayPeriod, previous: dt.datetime | None, ts: dt.datetime) -> bool:
@@ -329,33 +353,31 @@ def _is_return(away: AwayPeriod, previous: dt.datetime | None, ts: dt.datetime) 
 # --------------------------------------------------------------------------- the clock
 
 
-def tolerance_s(watch: Watch, last_sign: dt.datetime) -> float:
-    """Tolerated silence (s) after a sign of life at ``last_sign`` (see module docstring)."""
-    table = watch.tolerance
-    if not table:
-        return CFG.cap_s
-    local = timezone.localtime(last_sign)
-    half_hour = (local.hour * 3600 + local.minute * 60 + local.second) // detector.BIN_S
-    door = watch.last_door_at
-    from_door = (
-        door is not None
-        and door <= last_sign
-        and (last_sign - door).total_seconds() <= CFG.door_recent_s
-    )
-    return float(table[1 if from_door else 0][half_hour])
+def tolerance_array(watch: Watch) -> np.ndarray | None:
+    """The learnt routine as a (2, BINS) array of seconds, or None before it is learnt."""
+    if not watch.tolerance:
+        return None
+    rows = [[CFG.cap_s if v is None else v for v in row] for row in watch.tolerance]
+    return np.asarray(rows, dtype=float)
 
 
 def due_at(watch: Watch, aways: Iterable[AwayPeriod]) -> dt.datetime | None:
-    """When the current silence becomes an alert: last sign + tolerance, held to the end
-    of any away period (not yet ended) that covers that moment. None before any sign."""
+    """When the current silence becomes an alert (:func:`linli.routines.detector.live_due`):
+    last sign + the tolerated silence for its class and half hour (12 h before a routine is
+    learnt), held to the end of any away period not yet ended that covers that moment.
+    None before any sign of life."""
     if watch.last_sign_at is None or not watch.active:
         return None
-    due = watch.last_sign_at + dt.timedelta(seconds=tolerance_s(watch, watch.last_sign_at))
-    for away in sorted(aways, key=lambda a: a.starts_at):
-        until = away.ended_at or away.ends_at
-        if away.starts_at <= due < until:
-            due = until
-    return due
+    windows = [
+        (int(a.starts_at.timestamp()), int((a.ended_at or a.ends_at).timestamp())) for a in aways
+    ]
+    table = tolerance_array(watch)
+    if table is None:
+        table = np.full((2, detector.BINS), CFG.cap_s)
+    due = detector.live_due(
+        int(watch.last_sign_at.timestamp()), watch.last_sign_from_door, table, CFG, away=windows
+    )
+    return dt.datetime.fromtimestamp(due, tz=dt.UTC)
 
 
 def watch_refresh_due(*, resident_id: int) -> None:
@@ -450,9 +472,7 @@ def routine_learn(watch: Watch, *, now: dt.datetime) -> Watch:
         (int(a.starts_at.timestamp()), int((a.ended_at or a.ends_at).timestamp()))
         for a in AwayPeriod.objects.filter(resident=watch.resident, ends_at__gte=origin_dt)
     ]
-    times, from_door = detector.activity(ev, origin, days, CFG)
-    windows = detector.away_windows(times, away, CFG)
-    table = detector.thresholds(times, from_door, origin, days, windows, CFG)[days - 1]
+    table = detector.tolerance_table(ev, origin=origin, day=days - 1, away=away, cfg=CFG)
     watch.tolerance = _plain(table) if seen_days >= CFG.learn_days else []
     watch.profile = _plain(
         detector.routine_profile(ev, origin=origin, before_day=days - 1, cfg=CFG)

@@ -62,6 +62,12 @@ class Watch(TimeStamped):
     last_sign_at = models.DateTimeField("最近活动时间", null=True, blank=True)
     last_sign_kind = models.CharField("最近活动类型", max_length=12, blank=True)
     last_door_at = models.DateTimeField("最近开关门时间", null=True, blank=True)
+    # Door state of :func:`linli.routines.detector.door_step`: was the last door passage a
+    # leaving one, has a use at home been seen since, and did the current quiet spell start
+    # "from the door" (the person may have gone out).
+    door_leaving = models.BooleanField(default=True)
+    door_home_since = models.BooleanField(default=True)
+    last_sign_from_door = models.BooleanField(default=False)
     due_at = models.DateTimeField("静默告警时间", null=True, blank=True, db_index=True)
 
     class Meta:
