@@ -390,12 +390,10 @@ def watch_refresh_due(*, resident_id: int) -> None:
 
 
 def _due_unless_alerted(watch: Watch) -> dt.datetime | None:
-    """:func:`due_at`, or None when the current silence already has an open alert."""
+    """:func:`due_at`, or None when the current silence already had its alert (one per
+    spell, whatever became of it)."""
     alerted = CareAlert.objects.filter(
-        resident_id=watch.resident_id,
-        kind=AlertKind.SILENCE,
-        status__in=OPEN_STATUSES,
-        silent_since=watch.last_sign_at,
+        resident_id=watch.resident_id, kind=AlertKind.SILENCE, silent_since=watch.last_sign_at
     ).exists()
     if alerted:
         return None
@@ -446,7 +444,8 @@ def routine_learn(watch: Watch, *, now: dt.datetime) -> Watch:
     """Fit ``watch``'s routine for today from its events of the last ``history_days`` days
     before today (local dates): tolerance table (2 × 48 s), weekly profile (3 × 168), base
     load (W). With fewer than ``learn_days`` days of events the table stays empty (the
-    12-hour outer limit applies)."""
+    12-hour outer limit applies). A quiet spell already running keeps the due time its own
+    day's routine gave it, as in the detector — except when this is the first routine."""
     today = timezone.localdate(now)
     first = today - dt.timedelta(days=CFG.history_days)
     origin_dt = timezone.make_aware(dt.datetime.combine(first, dt.time()))
@@ -466,6 +465,11 @@ def routine_learn(watch: Watch, *, now: dt.datetime) -> Watch:
         .values_list("device_id", "ts", "kind", "value")
     )
     ev = resident_events(rows)
+    if ev.ts.size:  # day 0 is the first day with events, as for the detector on a trace
+        start = timezone.localdate(dt.datetime.fromtimestamp(int(ev.ts.min()), tz=dt.UTC))
+        if start > first:
+            origin = int(timezone.make_aware(dt.datetime.combine(start, dt.time())).timestamp())
+            days = (today - start).days + 1
     day_of = (ev.ts - origin) // detector.DAY
     seen_days = int(np.unique(day_of[day_of < days - 1]).size)
     away = [
@@ -473,6 +477,7 @@ def routine_learn(watch: Watch, *, now: dt.datetime) -> Watch:
         for a in AwayPeriod.objects.filter(resident=watch.resident, ends_at__gte=origin_dt)
     ]
     table = detector.tolerance_table(ev, origin=origin, day=days - 1, away=away, cfg=CFG)
+    first_routine = not watch.tolerance
     watch.tolerance = _plain(table) if seen_days >= CFG.learn_days else []
     watch.profile = _plain(
         detector.routine_profile(ev, origin=origin, before_day=days - 1, cfg=CFG)
@@ -481,6 +486,7 @@ def routine_learn(watch: Watch, *, now: dt.datetime) -> Watch:
     watch.base_load_w = None if not math.isfinite(base) else float(base)
     watch.routine_days = seen_days
     watch.routine_learnt_at = now
-    watch.due_at = _due_unless_alerted(watch)
+    if first_routine:  # a spell is judged by the routine of its day (or the first one)
+        watch.due_at = _due_unless_alerted(watch)
     watch.save()
     return watch

@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from linli.care import live
 from linli.care.models import (
-    OPEN_STATUSES,
     AlertKind,
     AlertOutcome,
     AlertStatus,
@@ -264,8 +263,8 @@ def alert_open(
     """Open an alert and notify the micro-grid worker(s) and the emergency contacts.
 
     Returns None when ``source_key`` already has an alert (a resent SOS alerts once) or,
-    for a silence alert, when the resident already has an open silence alert for the same
-    spell. ``raised_at`` is the detection time; the acknowledgement deadline counts from it.
+    for a silence alert, when the same quiet spell already had one (open or closed).
+    ``raised_at`` is the detection time; the acknowledgement deadline counts from it.
     """
     if source_key and CareAlert.objects.filter(source_key=source_key).exists():
         return None
@@ -273,7 +272,7 @@ def alert_open(
         kind == AlertKind.SILENCE
         and resident is not None
         and CareAlert.objects.filter(
-            resident=resident, kind=kind, status__in=OPEN_STATUSES, silent_since=silent_since
+            resident=resident, kind=kind, silent_since=silent_since
         ).exists()
     ):
         return None
