@@ -94,6 +94,7 @@ class DetectorConfig:
     night_alpha: float = 0.01
     night_theta_min_s: float = 2700.0
     night_floor_s: float = HOUR
+    per_day: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,8 +267,9 @@ def thresholds(
         lo = max(0, d - cfg.history_days)
         pool = np.moveaxis(top[lo:d], 0, 2).reshape(2, BINS, -1)
         c = count[lo:d].sum(axis=0)
-        narrow = _tail(pool, c, cfg.window_bins, cfg)
-        wide = _tail(pool, c, 6, cfg)
+        seen = (d - lo) if cfg.per_day else None
+        narrow = _tail(pool, c, cfg.window_bins, cfg, seen)
+        wide = _tail(pool, c, 6, cfg, seen)
         n = _circular(c, cfg.window_bins, np.add)
         n_wide = _circular(c, 6, np.add)
         fallback = np.where(n_wide >= cfg.min_spells, wide, np.inf)
@@ -331,7 +333,9 @@ def _night(
         out[d, 0, night] = np.clip(deadline - clock[night], cfg.night_floor_s, cfg.cap_s)
 
 
-def _tail(pool: np.ndarray, count: np.ndarray, w: int, cfg: DetectorConfig) -> np.ndarray:
+def _tail(
+    pool: np.ndarray, count: np.ndarray, w: int, cfg: DetectorConfig, days_seen: int | None = None
+) -> np.ndarray:
     """Silence at which the fitted survival of the spells within ±w bins reaches ``alpha``."""
     pool = -np.sort(-pool, axis=2)[:, :, : cfg.tail_k]
     near = np.concatenate([np.roll(pool, s, axis=1) for s in range(-w, w + 1)], axis=2)
@@ -346,7 +350,8 @@ def _tail(pool: np.ndarray, count: np.ndarray, w: int, cfg: DetectorConfig) -> n
     theta = np.where(k_eff > 1, sum_above / np.maximum(k_eff - 1, 1) - kth, 0.0)
     theta = np.maximum(theta, cfg.theta_min_s)
     with np.errstate(divide="ignore", invalid="ignore"):
-        extra = theta * np.log(k_eff / (np.maximum(n, 1) * cfg.alpha))
+        per = np.maximum(n, 1) if days_seen is None else float(days_seen)
+        extra = theta * np.log(k_eff / (per * cfg.alpha))
     return np.where(n > 0, kth + np.maximum(extra, 0.0) + cfg.margin_s, np.inf)
 
 
