@@ -95,6 +95,10 @@ class DetectorConfig:
     night_theta_min_s: float = 2700.0
     night_floor_s: float = HOUR
     per_day: bool = False
+    night_slack_s: float = 2.5 * HOUR
+    night_z: float = 1.0
+    asleep_margin_s: float = HOUR
+    longest_factor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,9 @@ def thresholds(
         n_wide = _circular(c, 6, np.add)
         fallback = np.where(n_wide >= cfg.min_spells, wide, np.inf)
         tol = np.where(n >= cfg.min_spells, narrow, fallback)
+        if cfg.longest_factor > 0:
+            longest = _circular(pool.max(axis=2), cfg.window_bins, np.maximum)
+            tol = np.maximum(tol, cfg.longest_factor * longest)
         out[d] = np.clip(tol, cfg.floor_s, cfg.cap_s)
     if cfg.door_to_cap:
         out[:, 1, :] = cfg.cap_s
@@ -326,10 +333,15 @@ def _night(
         top = -np.sort(-seen)[:k]
         theta = max(float(top[:-1].mean() - top[-1]) if k > 1 else 0.0, cfg.night_theta_min_s)
         deadline = DAY + top[-1] + theta * max(np.log(k / (seen.size * cfg.night_alpha)), 0.0)
+        if cfg.night_slack_s > 0:
+            q1, q2, q3 = np.percentile(seen, [25, 50, 75])
+            deadline = DAY + q2 + cfg.night_slack_s + cfg.night_z * (q3 - q1) / 1.349
         asleep = sleep[lo:d][np.isfinite(sleep[lo:d])]
         if asleep.size == 0:
             continue
-        night = (clock >= np.percentile(asleep, cfg.asleep_q)) & (clock < DAY + cfg.night_end_s)
+        night = (clock >= np.percentile(asleep, cfg.asleep_q) - cfg.asleep_margin_s) & (
+            clock < DAY + cfg.night_end_s
+        )
         out[d, 0, night] = np.clip(deadline - clock[night], cfg.night_floor_s, cfg.cap_s)
 
 

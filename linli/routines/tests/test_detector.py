@@ -119,11 +119,11 @@ def test_a_detected_return_ends_away_mode():
 
 
 def test_the_routine_learns_only_from_days_before_the_day_it_scores():
-    # given two histories that differ only from day 15 03:00 on
+    # given two histories that differ only from day 15 on: a quiet afternoon (no water
+    # 12:30–18:00), then motion every hour
     base = history(DAYS)
-    changed = [m for m in base if m[0] < at(15, 0)] + [
-        (at(15, 3) + i * 3600, "motion") for i in range(30)
-    ]
+    changed = [m for m in base if not at(15, 12.5) <= m[0] < at(15, 18)]
+    changed += [(at(15, 20) + i * 3600, "motion") for i in range(10)]
     ev1 = series(build(base, days=DAYS))
     ev2 = series(build(changed, days=DAYS))
     cfg = DetectorConfig()
