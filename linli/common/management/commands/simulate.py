@@ -326,6 +326,7 @@ class Stream:
         self.in_flight: deque[paho.MQTTMessageInfo] = deque()
         self.published = 0
         self.alerts = 0
+        self.ingestor: Ingestor | None = None
 
     def run(self) -> None:
         """Backfill, learn, stream; stops early and cleanly on SIGINT or SIGTERM."""
@@ -333,7 +334,7 @@ class Stream:
         if threading.current_thread() is threading.main_thread():
             for sig in previous:
                 signal.signal(sig, lambda *_: self.stop.set())
-        ingestor = self._start_ingestor() if self.inline else None
+        ingestor = self.ingestor = self._start_ingestor() if self.inline else None
         client = self._connect()
         try:
             self._backfill(client)
@@ -424,6 +425,7 @@ class Stream:
             missing = self._missing(wanted, devices, lo, hi)
             now = time.monotonic()
             if missing == 0:
+                self._wait_evaluated()
                 return
             if missing < last_missing:
                 last_missing, last_change = missing, now
@@ -440,6 +442,17 @@ class Stream:
                     "也请查看后台“无法入库的消息”。"
                 )
             time.sleep(POLL_S)
+
+    def _wait_evaluated(self) -> None:
+        """With the in-process ingestor, also wait until its alert evaluation (the care
+        app's ``on_stored`` hook, run in its own thread) has seen every stored event, so a
+        sweep never judges a home silent on events it has not yet heard of. An external
+        ingestor's evaluation cannot be watched from here (a sweep may run slightly ahead
+        of it)."""
+        evaluated = getattr(self.ingestor, "evaluated", None)
+        deadline = time.monotonic() + self.timeout
+        while evaluated is not None and not evaluated() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _missing(
         self, wanted: set[tuple[int, int, str]], devices: set[int], lo: int, hi: int
