@@ -1,4 +1,4 @@
-"""The routine detector: learn each person's quiet spells, alert on an unusual silence.
+"""The routine detector: learn each person's quiet spells and mornings, alert on an unusual silence.
 
 Signs of life (:func:`activity`): a door opening or closing, motion, an SOS or smoke event, a
 water-meter increase of at least 0.5 litre, and a power-meter reading whose mean rate since the
@@ -6,22 +6,34 @@ previous reading exceeds 1.25 × the person's base load + 15 W (the fridge and s
 not count; the base load is the 20th percentile of the person's earlier rates). A meter
 reading is a sign of life at the moment it arrives, never earlier (the detector is causal).
 
-Routine (:func:`thresholds`), learnt for each day *d* only from signs of life **before** *d*
-(at most ``history_days`` back): every quiet spell — the time from one sign of life to the next —
-is filed by the half hour of the day it started in and by whether it started with the door
-(a door event within the hour before: the person may have gone out) or at home. For a spell
-starting at home in half hour *b*, the *n* earlier home spells that started within
-±``window_bins`` half hours (±3 h when fewer than ``min_spells``) give a survival curve whose
-tail is fitted as exponential from its ``tail_k`` longest spells (Hill-type estimate):
-S(t) ≈ (k/n)·exp(−(t − L₍ₖ₎)/θ). The tolerated silence is the *t* where S(t) falls to
-``alpha`` — a hazard-style threshold, per person and per hour: a quiet night is normal because
-this person's nights were always quiet; a quiet morning is not, because her mornings never
-were. It is kept between ``floor_s`` (5 h: a few quiet hours by day are ordinary for anyone)
-and ``cap_s``. Spells that start with the door are tolerated up to ``cap_s``: with door, water
-and power meters alone a day out and a fall just after coming home look the same, and days out
-are far commoner. ``cap_s`` (12 h) is the fixed city rule kept as an outer limit: no silence on
-every sensor outlasts the "no water in 12 h" window without an alert, which also keeps the
-"no door in 24 h" rule.
+Where the person may be (:func:`door_step`): door events less than 10 minutes apart are one
+passage. A passage after which the person had been seen using water or power at home since
+the passage before is *leaving*; one that follows only silence is *coming home*. A quiet spell
+is *from the door* when it starts at a leaving passage, or at a meter reading whose reporting
+interval (water 15 min, power 1 h) reaches back to one (the use may predate leaving); every
+other spell — including one that starts on coming home — is *at home*.
+
+The rule an alert follows (:func:`thresholds`, learnt for each day *d* only from signs of life
+**before** *d*, at most ``history_days`` back), in words:
+
+* **By day**, a silence that began at home is alerted once it is longer than almost any silence
+  this person has had starting at that time of day: the quiet spells that started within
+  ±1 hour of it (±3 h when fewer than ``min_spells``) give a survival curve whose tail is fitted
+  as exponential from the ``tail_k`` longest (Hill-type estimate),
+  S(t) ≈ (k/n)·exp(−(t − L₍ₖ₎)/θ), and the tolerated silence is the *t* where S(t) falls to
+  ``alpha`` — kept between ``floor_s`` (5 h: a few quiet hours by day are ordinary for anyone)
+  and ``cap_s``. A quiet morning is thus alerted sooner than a quiet afternoon for someone
+  whose mornings are always busy.
+* **By night**, a silence that began at home after about her bedtime (from an hour before the
+  earliest of her recent bedtimes until 06:00) is alerted when her morning is late: at her
+  usual first sign of life after 06:00 (median of the earlier mornings) + ``night_slack_s``
+  (2.5 h, the longest lie-in that is still ordinary) + her own day-to-day spread. So a fall at
+  2 a.m. is alerted at the same morning deadline as one at 11 p.m., not a night's length later.
+* A silence **from the door** is tolerated up to ``cap_s``: with door, water and power meters
+  alone a day out and a fall just after leaving look the same, and days out are far commoner.
+* ``cap_s`` (12 h) is the fixed city rule kept as an outer limit: no silence on every sensor
+  outlasts the "no water in 12 h" window without an alert, which also keeps the "no door in
+  24 h" rule.
 
 Alerts (:func:`detect`): ``silence`` when a spell outlasts its tolerance (one per spell);
 ``sos`` and ``smoke`` at once; ``water_running`` when a water meter shows use in every report
@@ -30,6 +42,10 @@ leak). Away mode: an announced away entry holds silence alerts from its ``from``
 ``to``, or until a detected return — the first sign of life after a quiet spell of at least
 ``return_gap_s`` that began no earlier than an hour before ``from``. A silence still running
 when away mode ends raises its alert then. Ground truth is never an input.
+
+Live use: :func:`tolerance_table` gives the (2 × 48) routine of one day from the events before
+it, :func:`door_step` keeps the door state sign by sign, and :func:`live_due` turns the last
+sign of life into the moment its silence becomes an alert — the same alerts as :func:`detect`.
 """
 
 from __future__ import annotations
@@ -70,7 +86,7 @@ class DetectorConfig:
     window_bins: int = 2
     min_spells: int = 4
     tail_k: int = 5
-    alpha: float = 0.003
+    alpha: float = 0.005
     door_to_cap: bool = True
     theta_min_s: float = 900.0
     margin_s: float = 0.0
@@ -83,22 +99,20 @@ class DetectorConfig:
     water_gap_s: float = 1200.0
     return_gap_s: float = 6 * HOUR
     utc_offset_s: int = 8 * HOUR
-    door_recent_s: float = HOUR
+    door_recent_s: float = HOUR  # the longest a meter reading may reach back
+    # reporting intervals: water at the end of each 15-minute interval with use, power hourly
     water_interval_s: float = 900.0
     power_interval_s: float = HOUR
-    passage_s: float = 600.0
+    passage_s: float = 600.0  # door events closer than this are one passage
+    # night rule (see _night): morning from 06:00, bedtime = first ≥ 3 h spell after 18:00
     night_end_s: float = 6 * HOUR
     evening_s: float = 18 * HOUR
     sleep_min_s: float = 3 * HOUR
     asleep_q: float = 5.0
-    night_alpha: float = 0.01
-    night_theta_min_s: float = 2700.0
     night_floor_s: float = HOUR
-    per_day: bool = False
     night_slack_s: float = 2.5 * HOUR
     night_z: float = 1.0
     asleep_margin_s: float = HOUR
-    longest_factor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -240,13 +254,16 @@ def thresholds(
     windows: list[tuple[int, int]],
     cfg: DetectorConfig,
 ) -> np.ndarray:
-    """Tolerated silence in s, shape (days, 2, BINS): [day, started with door?, half hour].
+    """Tolerated silence in s, shape (days, 2, BINS): [day, from the door?, half hour].
 
-    Row *d* uses only quiet spells that ended before day *d* began (and not during away mode).
-    From the *n* spells filed near a half hour, the *k* = ``tail_k`` longest give an
+    ``from_door`` is the class of each sign as :func:`activity` gives it. Row *d* uses only
+    quiet spells that ended before day *d* began (and not during away mode). By day, from the
+    *n* at-home spells filed near a half hour, the *k* = ``tail_k`` longest give an
     exponential tail (Hill-type: θ = mean excess of the longer ones over the *k*-th,
     L₍ₖ₎): S(t) ≈ (k / n) · exp(−(t − L₍ₖ₎) / θ), and the tolerance is the *t* where S(t)
-    falls to ``alpha``. Where too few spells are known the tolerance is ``cap_s``.
+    falls to ``alpha``, within [``floor_s``, ``cap_s``]. At night (:func:`_night`) an at-home
+    spell is tolerated until the usual morning deadline. Spells from the door, and half hours
+    with too few spells known, get ``cap_s``.
     """
     out = np.full((days, 2, BINS), cfg.cap_s)
     if times.size < 2:
@@ -271,16 +288,12 @@ def thresholds(
         lo = max(0, d - cfg.history_days)
         pool = np.moveaxis(top[lo:d], 0, 2).reshape(2, BINS, -1)
         c = count[lo:d].sum(axis=0)
-        seen = (d - lo) if cfg.per_day else None
-        narrow = _tail(pool, c, cfg.window_bins, cfg, seen)
-        wide = _tail(pool, c, 6, cfg, seen)
+        narrow = _tail(pool, c, cfg.window_bins, cfg)
+        wide = _tail(pool, c, 6, cfg)
         n = _circular(c, cfg.window_bins, np.add)
         n_wide = _circular(c, 6, np.add)
         fallback = np.where(n_wide >= cfg.min_spells, wide, np.inf)
         tol = np.where(n >= cfg.min_spells, narrow, fallback)
-        if cfg.longest_factor > 0:
-            longest = _circular(pool.max(axis=2), cfg.window_bins, np.maximum)
-            tol = np.maximum(tol, cfg.longest_factor * longest)
         out[d] = np.clip(tol, cfg.floor_s, cfg.cap_s)
     if cfg.door_to_cap:
         out[:, 1, :] = cfg.cap_s
@@ -301,12 +314,13 @@ def _night(
     For each earlier morning *j*: ``wake[j]`` = the first sign of life at or after
     ``night_end_s`` (06:00) that day, when the spell it ends began at home; ``sleep[j]`` = the
     start of the first at-home spell of at least ``sleep_min_s`` that began after
-    ``evening_s`` (18:00) the evening before (falling asleep). For day *d* the deadline is the
-    time of day where the exponential tail of ``wake`` (as in :func:`_tail`) falls to
-    ``night_alpha``, with θ ≥ ``night_theta_min_s``; the night bins run from the
-    ``asleep_q``-th percentile of ``sleep`` to 06:00; a spell starting in one is tolerated
-    until the deadline (from the bin's middle), at least ``night_floor_s``, at most ``cap_s``.
-    Only spells that ended before day *d* are used.
+    ``evening_s`` (18:00) the evening before (falling asleep). For day *d*, from the mornings
+    before *d*: deadline = median(wake) + ``night_slack_s`` + ``night_z`` × spread (the
+    interquartile range / 1.349, a robust standard deviation); night bins = from the
+    ``asleep_q``-th percentile of ``sleep`` less ``asleep_margin_s`` until 06:00. A spell
+    starting at home in a night bin is tolerated until the deadline (counted from the bin's
+    middle), at least ``night_floor_s``, at most ``cap_s``. Fewer than ``min_spells`` mornings
+    known: the spell-length tolerances stay. Only spells that ended before day *d* are used.
     """
     days = out.shape[0]
     wake = np.full(days, np.nan)
@@ -329,13 +343,8 @@ def _night(
         seen = wake[lo:d][np.isfinite(wake[lo:d])]
         if seen.size < cfg.min_spells:
             continue
-        k = min(cfg.tail_k, seen.size)
-        top = -np.sort(-seen)[:k]
-        theta = max(float(top[:-1].mean() - top[-1]) if k > 1 else 0.0, cfg.night_theta_min_s)
-        deadline = DAY + top[-1] + theta * max(np.log(k / (seen.size * cfg.night_alpha)), 0.0)
-        if cfg.night_slack_s > 0:
-            q1, q2, q3 = np.percentile(seen, [25, 50, 75])
-            deadline = DAY + q2 + cfg.night_slack_s + cfg.night_z * (q3 - q1) / 1.349
+        q1, q2, q3 = np.percentile(seen, [25, 50, 75])
+        deadline = DAY + q2 + cfg.night_slack_s + cfg.night_z * (q3 - q1) / 1.349
         asleep = sleep[lo:d][np.isfinite(sleep[lo:d])]
         if asleep.size == 0:
             continue
@@ -345,9 +354,7 @@ def _night(
         out[d, 0, night] = np.clip(deadline - clock[night], cfg.night_floor_s, cfg.cap_s)
 
 
-def _tail(
-    pool: np.ndarray, count: np.ndarray, w: int, cfg: DetectorConfig, days_seen: int | None = None
-) -> np.ndarray:
+def _tail(pool: np.ndarray, count: np.ndarray, w: int, cfg: DetectorConfig) -> np.ndarray:
     """Silence at which the fitted survival of the spells within ±w bins reaches ``alpha``."""
     pool = -np.sort(-pool, axis=2)[:, :, : cfg.tail_k]
     near = np.concatenate([np.roll(pool, s, axis=1) for s in range(-w, w + 1)], axis=2)
@@ -362,8 +369,7 @@ def _tail(
     theta = np.where(k_eff > 1, sum_above / np.maximum(k_eff - 1, 1) - kth, 0.0)
     theta = np.maximum(theta, cfg.theta_min_s)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per = np.maximum(n, 1) if days_seen is None else float(days_seen)
-        extra = theta * np.log(k_eff / (per * cfg.alpha))
+        extra = theta * np.log(k_eff / (np.maximum(n, 1) * cfg.alpha))
     return np.where(n > 0, kth + np.maximum(extra, 0.0) + cfg.margin_s, np.inf)
 
 
