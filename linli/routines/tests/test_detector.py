@@ -159,3 +159,30 @@ def test_the_routine_profile_shows_when_she_usually_uses_water_goes_out_and_cook
     assert power[tuesday + 8] == 1.0  # breakfast shows in the reading that arrives at 8:00
     assert water[tuesday + 3] == 0.0 and door[tuesday + 3] == 0.0  # nights are quiet
     assert power[tuesday + 3] == 0.0  # base load is not a sign of life
+
+
+def test_a_silence_after_coming_home_is_judged_as_a_silence_at_home():
+    # given: on day 14 she goes out at 9:30 as usual, comes home at 10:30, then nothing
+    moments = [m for m in history(15) if m[0] <= at(14, 10.5) + 20]
+    found = [a for a in alerts(moments) if a.kind == SILENCE]
+    # then: alerted the same afternoon, as a silence at home (not after the 12-hour cap)
+    assert found
+    assert at(14, 10.5) < found[0].ts <= at(14, 16)
+
+
+def test_a_silence_after_leaving_is_tolerated_up_to_the_cap():
+    # given: on day 14 she uses water at 9:00, leaves at 9:30, and nothing more comes
+    moments = [m for m in history(15) if m[0] <= at(14, 9.5) + 20]
+    found = [a for a in alerts(moments) if a.kind == SILENCE]
+    # then: a day out looks the same, so the alert waits for the 12-hour outer limit
+    assert [a.ts for a in found][:1] == [at(14, 9.5) + 20 + 12 * 3600]
+
+
+def test_a_silent_night_is_alerted_at_her_usual_morning_deadline():
+    # given: day 13 ends as usual (22:00), a night toilet visit at 02:00, then nothing; her
+    # mornings always start at 7:00
+    moments = [*history(14), (at(14, 2), "water")]
+    found = [a for a in alerts(moments) if a.kind == SILENCE]
+    # then: alerted at about 7:00 + 2.5 h, as if the silence had begun at bedtime
+    assert found
+    assert at(14, 9) <= found[0].ts <= at(14, 9.75)
