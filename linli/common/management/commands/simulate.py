@@ -337,9 +337,11 @@ class Stream:
         ingestor = self.ingestor = self._start_ingestor() if self.inline else None
         client = self._connect()
         try:
+            # Watches first: the care app's ingestion hook keeps live state (last sign of
+            # life) only for watched residents, and the history must reach it.
+            self._call("watches_sync", None, "关注名单同步")
             self._backfill(client)
             if not self.stop.is_set():
-                self._call("watches_sync", None, "关注名单同步")
                 self._call("routines_learn", self.window.split, "夜间作息学习")
                 self._announce_away()
                 self._stream(client)
