@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from linli.places.demo import DEFAULT_SEED, DemoError, build_demo
+from linli.places.demo.care import build_care
 from linli.places.demo.reset import wipe
 from linli.places.demo.services import resident_login_rows
 from linli.places.demo.staff import login_rows
@@ -48,6 +49,8 @@ class Command(BaseCommand):
                 counts = build_demo(scale=opts["scale"], seed=opts["seed"], log=self.stdout.write)
         except DemoError as exc:
             raise CommandError(str(exc), returncode=2) from None
+        # After the commit: the care hook evaluates device events as ingestion commits them.
+        counts.update(build_care(log=self.stdout.write))
         summary = "，".join(f"{LABELS.get(k, k)} {v}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"演示数据已生成：{summary}。"))
         self._print_logins()
@@ -68,6 +71,9 @@ class Command(BaseCommand):
 
 
 LABELS = {
+    "watches": "关注独居老人",
+    "device_events": "设备记录",
+    "care_alerts": "关怀告警",
     "areas": "区域",
     "buildings": "楼栋",
     "facilities": "设施",
