@@ -20,6 +20,7 @@ import pytest
 from linli.care import services
 from linli.care.models import AlertKind, AlertStatus, CareAlert, Watch
 from linli.care.tests.conftest import Routine, at, local_day
+from linli.cases.tests.lifecycle import ensure_categories
 from linli.devices.ingest import ingest
 from linli.devices.models import DeviceEvent
 from linli.devices.tests.conftest import SHARED_BROKER
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_silence_after_the_morning_routine_becomes_an_alert_then_a_case(
     elder: dict[str, Any],
 ) -> None:
+    ensure_categories()  # a transactional test before this one may have flushed the seed
     day = local_day(2)
     services.watches_sync()
     routine = Routine(elder)
