@@ -206,6 +206,7 @@ def test_on_stored_callbacks_hear_only_new_events_after_commit(
     def broken(rows: list[Any]) -> None:
         raise RuntimeError("alert module down")
 
+    registered = list(ingest_module._on_stored)  # the care app's hook, restored below
     ingest_module.on_stored(broken)
     ingest_module.on_stored(heard.extend)
     first, second = event(home["sos"], 1), event(home["sos"], 2)
@@ -215,7 +216,7 @@ def test_on_stored_callbacks_hear_only_new_events_after_commit(
         with django_capture_on_commit_callbacks(execute=True):
             result = ingest([first, second], channel="mqtt", source="t")
     finally:
-        ingest_module._on_stored.clear()
+        ingest_module._on_stored[:] = registered
     assert (result.stored, result.duplicates) == (1, 1)
     assert [(row[0], row[1], row[3]) for row in heard] == [
         (home["sos"].pk, "e-1", "sos"),
