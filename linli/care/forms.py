@@ -99,7 +99,7 @@ class WatchForm(forms.Form):
     """关注 / 取消关注 a resident (staff choice)."""
 
     action = forms.ChoiceField(choices=[("watch", "关注"), ("unwatch", "取消关注")])
-    note = forms.CharField(label="关注原因（可不填）", max_length=200, required=False)
+    note = forms.CharField(label="原因", max_length=200, required=False)
 
 
 class StaffAwayForm(forms.Form):

@@ -70,6 +70,18 @@ ALERT_TITLES: dict[str, str] = {
 }
 
 
+def duration_text(seconds: float) -> str:
+    """``12 分钟`` / ``3 小时`` / ``2 天 5 小时`` for people (at most two units)."""
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} 分钟"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} 小时" + (f" {minutes} 分钟" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} 天" + (f" {hours} 小时" if hours else "")
+
+
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
@@ -120,13 +132,24 @@ def watch_add(*, resident: Resident, by: User | None, note: str = "") -> Watch:
 
 
 @transaction.atomic
-def watch_remove(*, watch: Watch, by: User | None) -> Watch:
+def watch_remove(*, watch: Watch, by: User | None, reason: str = "") -> Watch:
     """Stop watching; alerts already open stay open. A living-alone resident is watched
-    again by the next :func:`watches_sync` unless staff removed them (then kept off)."""
+    again by the next :func:`watches_sync` unless staff removed them (then kept off), so
+    a reason is required (kept in ``note`` with who and when).
+
+    Raises:
+        ValidationError: no reason given.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("取消关注会停止自动提醒，请写明原因（例如：已搬去子女家同住）")
+    who = (by.get_full_name() or by.get_username()) if by else "系统"
+    when = timezone.localtime().strftime("%Y-%m-%d")
     watch.active = False
     watch.reason = WatchReason.STAFF_CHOICE
     watch.due_at = None
-    watch.save(update_fields=["active", "reason", "due_at", "updated_at"])
+    watch.note = f"{when} {who} 取消关注：{reason}"[:200]
+    watch.save(update_fields=["active", "reason", "due_at", "note", "updated_at"])
     live.cache_clear()
     return watch
 
@@ -213,6 +236,8 @@ def away_end(
     if away.ended_at is not None:
         raise ValidationError("该外出登记已结束")
     away.ended_at = min(now, away.ends_at) if reason == AwayEnd.EXPIRED else now
+    if reason == AwayEnd.CANCELLED and now < away.starts_at:
+        away.ended_at = away.starts_at  # never began: shown as cancelled, not "ended early"
     away.end_reason = reason
     away.save(update_fields=["ended_at", "end_reason", "updated_at"])
     live.watch_refresh_due(resident_id=away.resident_id)
@@ -369,7 +394,8 @@ def alert_acknowledge(
 def alert_note(
     *, alert: CareAlert, by: User, note: str, called: bool = False, now: dt.datetime | None = None
 ) -> AlertStep:
-    """Add a note (or "called the contact") to the trail.
+    """Add a note (or "called the contact") to the trail. Logging a call on an alert nobody
+    has acknowledged acknowledges it (whoever called has it in hand): escalation stops.
 
     Raises:
         ValidationError: empty note on a plain note.
@@ -377,7 +403,10 @@ def alert_note(
     note = note.strip()
     if not note and not called:
         raise ValidationError("请填写说明")
-    return _step(alert, StepAction.CALLED if called else StepAction.NOTE, _now(now), by, note)
+    now = _now(now)
+    if called and alert.is_open and alert.acknowledged_at is None:
+        alert_acknowledge(alert=alert, by=by, now=now, note="已电话联系")
+    return _step(alert, StepAction.CALLED if called else StepAction.NOTE, now, by, note)
 
 
 @transaction.atomic
@@ -526,12 +555,12 @@ def alerts_escalate(*, now: dt.datetime | None = None) -> list[CareAlert]:
 def _escalate(alert: CareAlert, now: dt.datetime) -> None:
     leaders = staff_for(alert.area, [Role.GRID_LEADER, Role.COMMUNITY_ADMIN])
     name, where = _who(alert)
-    minutes = (now - alert.raised_at).total_seconds() // 60
+    waited = duration_text((now - alert.raised_at).total_seconds())
     if leaders:
         notify(
             recipients=leaders,
             title=f"【升级】{ALERT_TITLES[alert.kind].format(name=name, where=where)}",
-            body=f"告警 {minutes:.0f} 分钟无人确认，请立即安排人员上门查看。",
+            body=f"告警 {waited}无人确认，请立即安排人员上门查看。",
             link=alert_link(alert),
             kind="care.escalated",
             subject=alert,
@@ -547,7 +576,7 @@ def _escalate(alert: CareAlert, now: dt.datetime) -> None:
         alert,
         StepAction.ESCALATED,
         now,
-        note=f"{minutes:.0f} 分钟无人确认，已通知：{told or '无（未配置网格长或社区管理员）'}",
+        note=f"{waited}无人确认，已通知：{told or '无（未配置网格长或社区管理员）'}",
     )
 
 

@@ -35,7 +35,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -45,17 +45,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from linli.care import forms, services
-from linli.care.live import CFG
+from linli.care.live import CFG, watched_devices_q
 from linli.care.models import (
     OPEN_STATUSES,
     AlertKind,
+    AlertStatus,
     AwayPeriod,
     CareAlert,
     Watch,
 )
+from linli.cases.models import CaseStatus
 from linli.common.models import PiiAccessLog
 from linli.common.pii import mask_phone
-from linli.devices.models import DeviceEvent, EventKind
+from linli.devices.models import Device, DeviceEvent, EventKind
 from linli.people.models import SENSITIVE_ROLES, EmergencyContact, Resident
 from linli.people.scoping import can_view_pii, roles, scope
 
@@ -74,6 +76,9 @@ EVENTS_MAX = 30
 LONG_SILENCE_S = CFG.cap_s
 #: Day for the tolerance summary: 07:00–22:00 local, as half-hour bins 14…43.
 DAY_BINS = range(14, 44)
+#: Alerts turned into cases stay on the worker's page while their case is open (this long).
+CASED_DAYS = dt.timedelta(days=14)
+CASE_DONE = (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.MERGED)
 REFUSED = "关怀守护页面仅供社区、网格和应急工作人员使用"
 ICONS: dict[str, str] = {
     AlertKind.SOS: "🆘",
@@ -294,6 +299,20 @@ def watch_rows(watches: list[Watch], now: dt.datetime) -> list[dict[str, Any]]:
         ).values_list("resident_id", flat=True)
     )
     aways = _away_now(ids, now)
+    equipped = set(
+        Device.objects.filter(watched_devices_q(), resident_id__in=ids).values_list(
+            "resident_id", flat=True
+        )
+    ) | set(
+        Device.objects.filter(
+            watched_devices_q(), resident__isnull=True, household__members__in=ids
+        ).values_list("household__members", flat=True)
+    )
+    in_case = dict(
+        CareAlert.objects.filter(resident_id__in=ids, status=AlertStatus.CASE)
+        .exclude(case__status__in=CASE_DONE)
+        .values_list("resident_id", "case__number")
+    )
     rows = []
     for watch in watches:
         away = aways.get(watch.resident_id)
@@ -302,7 +321,10 @@ def watch_rows(watches: list[Watch], now: dt.datetime) -> list[dict[str, Any]]:
                 "watch": watch,
                 "resident": watch.resident,
                 "age": watch.resident.age(timezone.localdate(now)),
-                "sign": last_sign(watch, now, alerted=watch.resident_id in silent_alerted),
+                "sign": last_sign(watch, now, alerted=watch.resident_id in silent_alerted)
+                if watch.resident_id in equipped
+                else Sign("未安装智能设备，无法自动提醒", False, None),
+                "case_number": in_case.get(watch.resident_id),
                 "away": away,
                 "away_now": away is not None and away.starts_at <= now,
             }
@@ -322,8 +344,15 @@ def watch_home(request: HttpRequest) -> HttpResponse:
         F("last_sign_at").asc(nulls_last=True), "resident__name", "pk"
     )
     page = Paginator(watches, WATCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    cased = list(
+        alerts_for(user)
+        .filter(status=AlertStatus.CASE, raised_at__gte=now - CASED_DAYS)
+        .exclude(case__status__in=CASE_DONE)
+        .order_by("-raised_at")[:HOME_ALERTS]
+    )
     context = {
         "alerts": alert_rows(shown, user, now, "关怀守护：告警联系"),
+        "cased": alert_rows(cased, user, now, "关怀守护：事件联系"),
         "open_count": open_alerts.count(),
         "home_alerts": HOME_ALERTS,
         "page": page,
@@ -577,6 +606,9 @@ def _resident_page(
         "tolerance": tolerance_summary(watch.tolerance) if watch else [],
         "learn_days": CFG.learn_days,
         "cap": hours_text(CFG.cap_s),
+        "equipped": Device.objects.filter(watched_devices_q())
+        .filter(Q(resident=resident) | Q(resident__isnull=True, household__members=resident))
+        .exists(),
         "aways": [
             {"away": a, "open": a.ended_at is None and a.ends_at > now, "now": a.starts_at <= now}
             for a in aways
@@ -612,7 +644,7 @@ def resident_watch(request: HttpRequest, pk: int) -> HttpResponse:
             watch = Watch.objects.filter(resident=resident, active=True).first()
             if watch is None:
                 return _resident_page(request, resident, errors=["该居民未在关注中"], status=409)
-            services.watch_remove(watch=watch, by=user)
+            services.watch_remove(watch=watch, by=user, reason=form.cleaned_data["note"])
             messages.success(request, f"已取消关注{resident.name}")
     except ValidationError as error:
         return _resident_page(request, resident, errors=error.messages, status=400)

@@ -258,3 +258,32 @@ def test_unacknowledged_alert_escalates_then_becomes_a_case(elder: dict, feed: A
     assert case is not None and case.category.name == "独居老人异常"
     assert case.subject_resident == elder["resident"]
     assert "超时升级" in case.description and "紧急呼叫" in case.description
+
+
+def test_an_away_period_cancelled_before_it_began_reads_as_cancelled(elder: dict) -> None:
+    now = at(local_day(0), "08:00")
+    away = services.away_announce(
+        resident=elder["resident"],
+        starts_at=now + dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=3),
+        by=None,
+        now=now,
+    )
+    services.away_end(away=away, by=None, now=now)
+    away.refresh_from_db()
+    assert away.end_reason == AwayEnd.CANCELLED and away.ended_at == away.starts_at
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (59, "0 分钟"),
+        (45 * 60, "45 分钟"),
+        (3600, "1 小时"),
+        (2909 * 60, "2 天"),
+        (7525 * 60, "5 天 5 小时"),
+        (90 * 60, "1 小时 30 分钟"),
+    ],
+)
+def test_durations_are_said_in_hours_and_days(seconds: int, words: str) -> None:
+    assert services.duration_text(seconds) == words

@@ -214,9 +214,9 @@ def test_a_lone_elder_announces_her_own_away_without_choosing(
     assert AwayPeriod.objects.filter(announced_by=family.loner_user).count() == 1
 
 
-def test_account_page_links_away_mode_for_family_members_only(
+def test_account_page_links_away_mode_for_family_and_for_the_resident_themself(
     family: Family, daughter: Client, client: Client
 ) -> None:
-    assert 'id="away-link"' in text(daughter.get(reverse("accounts:me")))
+    assert "家人去亲戚家住" in text(daughter.get(reverse("accounts:me")))
     client.force_login(family.loner_user)
-    assert 'id="away-link"' not in text(client.get(reverse("accounts:me")))
+    assert "要去亲戚家住几天？登记外出" in text(client.get(reverse("accounts:me")))

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from linli.care import services as care_services
 from linli.care import views
 from linli.care.models import (
     AlertKind,
@@ -25,9 +26,12 @@ from linli.care.models import (
     StepAction,
     Watch,
 )
+from linli.cases.models import Case, CaseStatus
+from linli.cases.tests.lifecycle import ensure_categories
 from linli.common.models import PiiAccessLog
 from linli.devices import partitions
 from linli.devices.models import Device, DeviceEvent, DeviceKind, EventKind
+from linli.devices.services import device_register
 from linli.people.models import EmergencyContact, Resident, Role
 from linli.places.models import Area, Household
 from linli.testing.factories import (
@@ -55,11 +59,30 @@ class Scene:
     now: dt.datetime
 
 
-def watched(home: Household, name: str, **fields: Any) -> Watch:
+def watched(home: Household, name: str, *, equipped: bool = True, **fields: Any) -> Watch:
+    """A watched elder of ``home``; with a door sensor unless ``equipped`` is false."""
     resident = ResidentFactory(
         household=home, name=name, living_alone=True, birth_date=dt.date(1946, 1, 2)
     )
+    if equipped:
+        device_register(
+            kind=DeviceKind.DOOR_SENSOR,
+            household=home,
+            resident=resident,
+            vendor="acme",
+            external_id=f"DS-{resident.pk}",
+        )
     return WatchFactory(resident=resident, **fields)
+
+
+def test_a_watched_elder_without_devices_is_said_to_get_no_automatic_alerts(
+    scene: Scene, worker: Client
+) -> None:
+    bare = watched(scene.home, "赵无设", equipped=False)
+    row = text(worker.get("/care/")).split(f'data-resident="{bare.resident.pk}"')[1]
+    assert "未安装智能设备，无法自动提醒" in row.split("</li>")[0]
+    page = text(worker.get(reverse("care:resident", args=[bare.resident.pk])))
+    assert "未安装智能设备" in page and "无活动即告警" not in page
 
 
 @pytest.fixture
@@ -337,7 +360,11 @@ def test_called_and_notes_go_on_the_trail(scene: Scene, worker: Client, assigned
     assert worker.post(url, {"called": "1", "note": ""}).status_code == 302
     assert worker.post(url, {"note": "儿子说老人在楼下散步"}).status_code == 302
     steps = list(scene.alert.steps.filter(actor=assigned).values_list("action", "note"))
-    assert steps == [(StepAction.CALLED, ""), (StepAction.NOTE, "儿子说老人在楼下散步")]
+    assert steps == [
+        (StepAction.ACKNOWLEDGED, "已电话联系"),  # whoever called has it in hand
+        (StepAction.CALLED, ""),
+        (StepAction.NOTE, "儿子说老人在楼下散步"),
+    ]
     page = text(worker.get(reverse("care:alert", args=[scene.alert.pk])))
     assert "已电话联系" in page and "儿子说老人在楼下散步" in page
 
@@ -483,11 +510,15 @@ def test_away_with_a_malformed_date_is_refused_in_words(scene: Scene, worker: Cl
 
 def test_unwatch_and_watch_again(scene: Scene, worker: Client) -> None:
     url = reverse("care:watch", args=[scene.elder.pk])
-    assert worker.post(url, {"action": "unwatch"}).status_code == 302
+    refused = worker.post(url, {"action": "unwatch"})
+    assert refused.status_code == 400 and "请写明原因" in text(refused)
     scene.watch.refresh_from_db()
-    assert not scene.watch.active
+    assert scene.watch.active
+    assert worker.post(url, {"action": "unwatch", "note": "已搬去女儿家"}).status_code == 302
+    scene.watch.refresh_from_db()
+    assert not scene.watch.active and "已搬去女儿家" in scene.watch.note
     assert scene.elder.name not in text(worker.get("/care/")).split('id="watches-h"')[1]
-    assert worker.post(url, {"action": "unwatch"}).status_code == 409
+    assert worker.post(url, {"action": "unwatch", "note": "再取消"}).status_code == 409
     assert worker.post(url, {"action": "watch", "note": "近期住院回家"}).status_code == 302
     scene.watch.refresh_from_db()
     assert scene.watch.active and scene.watch.note == "近期住院回家"
@@ -499,3 +530,18 @@ def test_staff_may_watch_a_resident_not_living_alone(scene: Scene, worker: Clien
     assert response.status_code == 302
     assert Watch.objects.get(resident=other).reason == "staff_choice"
     assert worker.post(reverse("care:watch", args=[other.pk]), {"action": "x"}).status_code == 400
+
+
+def test_an_alert_turned_into_a_case_stays_on_the_workers_page_until_the_case_closes(
+    scene: Scene, worker: Client, assigned: User
+) -> None:
+    ensure_categories()
+    care_services.alert_to_case(alert=scene.alert, by=assigned, note="上门未应门")
+    scene.alert.refresh_from_db()
+    number = scene.alert.case.number
+    page = text(worker.get("/care/"))
+    assert "已转为事件、仍在办理" in page and f"/cases/{number}/" in page
+    row = page.split(f'data-resident="{scene.elder.pk}"')[1].split("</li>")[0]
+    assert f"事件 {number} 办理中" in row
+    Case.objects.filter(pk=scene.alert.case.pk).update(status=CaseStatus.CLOSED)
+    assert "已转为事件、仍在办理" not in text(worker.get("/care/"))

@@ -609,7 +609,12 @@ class Stream:
         if "force" in inspect.signature(hook).parameters:
             kwargs["force"] = True  # the history was just (re)published: learn it again
         result = retrying(hook, **kwargs)
-        shown = f"：{result}" if result is not None else ""
+        if isinstance(result, tuple) and len(result) == 2:  # watches_sync: (added, stopped)
+            shown = f"：新增 {result[0]} 人，停止 {result[1]} 人"
+        elif isinstance(result, int):
+            shown = f"：{result} 人"
+        else:
+            shown = ""
         self.out.write(f"{label}完成（{time.monotonic() - started:.1f} 秒）{shown}")
 
 
