@@ -382,7 +382,10 @@ def alert_acknowledge(
     now = _now(now)
     alert = _open_alert_locked(alert)
     if alert.acknowledged_at is not None:
-        raise ValidationError("告警已由他人确认")
+        who = alert.acknowledged_by
+        name = (who.get_full_name() or who.get_username()) if who else "他人"
+        at = timezone.localtime(alert.acknowledged_at).strftime("%H:%M")
+        raise ValidationError(f"告警已由{name}于 {at} 确认")
     alert.status = AlertStatus.ACKNOWLEDGED
     alert.acknowledged_at, alert.acknowledged_by = now, by
     alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "updated_at"])

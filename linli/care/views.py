@@ -42,7 +42,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from linli.care import forms, services
 from linli.care.live import CFG, watched_devices_q
@@ -332,7 +332,7 @@ def watch_rows(watches: list[Watch], now: dt.datetime) -> list[dict[str, Any]]:
     return rows
 
 
-@require_GET
+@require_safe
 @care_staff_required
 def watch_home(request: HttpRequest) -> HttpResponse:
     """``/care/``: open alerts (up to :data:`HOME_ALERTS`), then my watched residents."""
@@ -365,7 +365,7 @@ def watch_home(request: HttpRequest) -> HttpResponse:
 # --- alerts -----------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @care_staff_required
 def alert_list(request: HttpRequest) -> HttpResponse:
     """``/care/alerts/?status=open|all&kind=…&page=N``: newest first, 25 a page."""
@@ -434,7 +434,7 @@ def _detail(
     return render(request, "care/alert.html", context, status=status)
 
 
-@require_GET
+@require_safe
 @care_staff_required
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """``/care/alerts/<pk>/``: the alert, whom to call, trail, device events, actions."""
@@ -620,7 +620,7 @@ def _resident_page(
     return render(request, "care/resident.html", context, status=status)
 
 
-@require_GET
+@require_safe
 @care_staff_required
 def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """``/care/residents/<pk>/``: routine, last sign, away periods, watch, alerts."""

@@ -104,7 +104,7 @@ def _context(
     }
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @family_page
 def away_home(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
     """``/me/away/``: announce away mode for oneself or a consenting relative; see and end
@@ -154,5 +154,6 @@ def away_end(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpRes
         form = FamilyAwayForm(people=[(p.resident.pk, p.label) for p in people])
         context = _context(account, people, form, error.messages)
         return _page(request, "care/family_away.html", context, status=409)
-    messages.success(request, "已结束外出登记，欢迎回家")
+    whom = next((p.label for p in people if p.resident.pk == away.resident_id), "")
+    messages.success(request, f"已结束{whom}的外出登记" if whom else "已结束外出登记")
     return redirect("resident_care:away")

@@ -198,7 +198,7 @@ def test_worker_acks_and_resolves_an_alert_and_a_daughter_announces_away_mode(
     # 「已经回家了」.
     with daughter_phone.expect_navigation():
         daughter_phone.get_by_role("button", name="已经回家了").tap()
-    assert "欢迎回家" in daughter_phone.locator("#done").inner_text()
+    assert "已结束" in daughter_phone.locator("#done").inner_text()
     away.refresh_from_db()
     assert away.ended_at is not None
     checked(daughter_phone, axe_check, "family_back")

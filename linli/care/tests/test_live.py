@@ -230,7 +230,7 @@ def test_acknowledge_resolve_and_their_errors(elder: dict, feed: Any) -> None:
     with pytest.raises(ValidationError, match="请选择处理结果"):
         services.alert_resolve(alert=alert, by=worker, outcome="whatever")
     services.alert_acknowledge(alert=alert, by=worker)
-    with pytest.raises(ValidationError, match="已由他人确认"):
+    with pytest.raises(ValidationError, match=r"告警已由李微于 \d\d:\d\d 确认"):
         services.alert_acknowledge(alert=alert, by=elder["leader"])
     services.alert_resolve(alert=alert, by=worker, outcome="false_alarm", note="老人误按")
     alert.refresh_from_db()

@@ -182,7 +182,7 @@ def test_already_home_ends_away_mode(family: Family, daughter: Client) -> None:
     away.refresh_from_db()
     assert away.end_reason == AwayEnd.CANCELLED and away.ended_at is not None
     page = text(daughter.get(URL))
-    assert "欢迎回家" in page and "现在没有外出登记" in page
+    assert "的外出登记" in page and "现在没有外出登记" in page
     again = daughter.post(reverse("resident_care:away_end", args=[away.pk]))
     assert again.status_code == 409 and "该外出登记已结束" in text(again)
 
