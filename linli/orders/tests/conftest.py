@@ -101,3 +101,24 @@ def scene(areas) -> Scene:  # type: ignore[no-untyped-def]
         carers=carers,
         now=local(DAY, 10),
     )
+
+
+#: Local hour from which "now" is too late in the day for a service to end within a shift
+#: ending at midnight (the longest catalogue service is 2 hours, plus travel).
+LATE_HOUR = 20
+
+
+@pytest.fixture
+def daytime(monkeypatch):  # type: ignore[no-untyped-def]
+    """Run the test at a daytime "now": late in the evening (from :data:`LATE_HOUR` local)
+    the clock is moved back to 12:00 today and keeps running from there, so tests that give
+    caregivers a shift of "the whole of today" can dispatch at any hour CI happens to run."""
+    real_now = timezone.now
+    local = timezone.localtime(real_now())
+    if local.hour < LATE_HOUR:
+        yield real_now()
+        return
+    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    offset = local - noon
+    monkeypatch.setattr(timezone, "now", lambda: real_now() - offset)
+    yield timezone.now()

@@ -80,7 +80,7 @@ def test_search_by_number_and_filter_by_status(client, community_admin, scene, h
     assert other.number in placed and here.number not in placed
 
 
-def test_offers_inline_lists_the_worker(client, community_admin, scene) -> None:
+def test_offers_inline_lists_the_worker(client, community_admin, scene, daytime) -> None:
     from django.utils import timezone
 
     today = timezone.localdate()

@@ -22,7 +22,7 @@ from linli.orders.tests.conftest import Scene
 from linli.people.models import Resident
 from linli.testing.factories import ResidentFactory, staff_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("daytime")]
 
 
 def on_shift_today(carers: list[Worker]) -> None:

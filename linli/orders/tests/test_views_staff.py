@@ -39,7 +39,7 @@ from linli.testing.factories import (
     staff_user,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("daytime")]
 
 
 def on_shift_today(scene) -> None:  # type: ignore[no-untyped-def]
