@@ -20,7 +20,11 @@ from django.utils import timezone
 
 from linli.orders.models import Order, OrderChannel, OrderStatus, Shift
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("daytime"),
+]
 
 SEEDS = [
     "linli.eligibility.migrations.0002_seed_canteen_meal",

@@ -37,7 +37,11 @@ from linli.people.models import Resident
 from linli.testing.browser import log_in
 from linli.testing.factories import UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("daytime"),
+]
 
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 #: Longest wait for the status page to follow a change by itself (polls every 10 s).
