@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "linli.accounts",
     "linli.devices",
     "linli.care",
+    "linli.activities",
+    "linli.engagement",
 ]
 
 MIDDLEWARE = [
@@ -289,7 +291,7 @@ if (
 ):
     raise ImproperlyConfigured("LINLI_LOGIN_CODE* limits must be positive")
 # Resident users (logged in at /me/login/) may only reach these path prefixes.
-ACCOUNTS_RESIDENT_PATHS = ["/me/", "/report/", "/static/", "/i18n/"]
+ACCOUNTS_RESIDENT_PATHS = ["/me/", "/report/", "/activities/", "/static/", "/i18n/"]
 MIDDLEWARE += ["linli.accounts.middleware.ResidentConfinementMiddleware"]
 # End of resident accounts ----------------------------------------------------------------
 

@@ -31,5 +31,12 @@ urlpatterns = [
     path("work/", include("linli.orders.urls_work")),
     path("care/", include("linli.care.urls")),
     path("orders/", include("linli.orders.urls_staff")),
+    path("engagement/policies/", include("linli.engagement.urls_policies")),
+    path("engagement/", include("linli.engagement.urls")),
+    path("biz/policies/", include("linli.engagement.urls_biz_policies")),
+    path("biz/", include("linli.engagement.urls_biz")),
+    path("activities/manage/", include("linli.activities.urls_manage")),
+    path("activities/", include("linli.activities.urls")),
+    path("me/activities/", include("linli.activities.urls_resident")),
     path("", include("linli.people.urls")),
 ]

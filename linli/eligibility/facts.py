@@ -51,8 +51,7 @@ RESIDENT_FACTS: dict[str, Fact] = {
     "community": Fact("所属社区代码", "text"),
 }
 
-#: Organisation facts for policy matching (issue 6). ``internship_base`` and ``size`` are
-#: not in the registry yet: callers pass them in ``extra_facts`` until it has them.
+#: Organisation facts for policy matching (issue 6).
 ORGANIZATION_FACTS: dict[str, Fact] = {
     "kind": Fact("单位类型", "text"),
     "industry": Fact("行业", "text"),
@@ -109,13 +108,13 @@ def organization_facts(
     """Facts of an :class:`~linli.orgs.models.Organization`.
 
     ``disabled_employees`` counts registry residents with this employer and the disabled
-    tag. ``extra`` supplies facts the registry does not hold (``size``,
-    ``internship_base``) and overrides nothing it does hold.
+    tag; ``size`` is ``None`` when not recorded. ``extra`` supplies facts the registry
+    does not hold and overrides nothing it does hold.
     """
     facts: dict[str, object] = {
-        "size": None,
-        "internship_base": None,
         **(extra or {}),
+        "size": organization.size or None,
+        "internship_base": organization.internship_base,
         "kind": organization.kind,
         "industry": organization.industry or None,
         "employee_count": organization.employee_count,

@@ -18,6 +18,15 @@ class OrgKind(models.TextChoices):
     PARTNER = "partner", "共建单位"
 
 
+class OrgSize(models.TextChoices):
+    """Enterprise size classes of 统计上大中小微型企业划分办法（2017）."""
+
+    MICRO = "micro", "微型"
+    SMALL = "small", "小型"
+    MEDIUM = "medium", "中型"
+    LARGE = "large", "大型"
+
+
 class Organization(TimeStamped):
     """An organisation registered in an area; ``uscc`` is checked per GB 32100-2015.
 
@@ -42,6 +51,10 @@ class Organization(TimeStamped):
     room = models.CharField("房号", max_length=30, blank=True)
     industry = models.CharField("行业", max_length=60, blank=True)
     employee_count = models.PositiveIntegerField("从业人数", null=True, blank=True)
+    size = models.CharField("企业规模", max_length=10, choices=OrgSize.choices, blank=True)
+    internship_base = models.BooleanField(
+        "青年见习基地", default=False, help_text="经人社部门认定的就业见习基地"
+    )
     contact_name = models.CharField("联系人", max_length=50, blank=True)
     contact_phone = models.CharField("联系电话", max_length=20, blank=True)
     history = HistoricalRecords(verbose_name="变更记录")

@@ -48,7 +48,7 @@ def test_policy_over_a_facts_dict_names_the_rule():
 
 @pytest.mark.django_db
 def test_organisation_facts_count_disabled_employees_from_the_registry():
-    org = OrganizationFactory(industry="餐饮", employee_count=12)
+    org = OrganizationFactory(industry="餐饮", employee_count=12, internship_base=True)
     ResidentFactory(employer=org, disabled=True)
     ResidentFactory(employer=org)
     scheme_save(
@@ -58,7 +58,7 @@ def test_organisation_facts_count_disabled_employees_from_the_registry():
         list_price_fen=0,
         tiers=TAX_RELIEF,
     )
-    facts = organization_facts(org, {"internship_base": True})
+    facts = organization_facts(org)
     assert facts["disabled_employees"] == 1 and facts["internship_base"] is True
     assert facts["community"] == org.area.code
     assert quote(scheme_code="tax_relief_disabled", subject=org, on=ON).tier == "可享受"

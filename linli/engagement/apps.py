@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EngagementConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "linli.engagement"
+    verbose_name = "楼宇经济与企业服务"

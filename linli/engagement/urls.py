@@ -1,0 +1,8 @@
+"""URL skeleton; filled in by the views of this module."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "engagement"
+urlpatterns: list[URLPattern | URLResolver] = []
