@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from linli.orgs.models import Organization, OrgKind
+from linli.orgs.models import Organization, OrgKind, OrgSize
 from linli.places.demo import plan as layout
 from linli.places.demo.geo import Rect, to_decimal_lat_lng
 from linli.places.demo.orgs import FIXED_ORGS, OrgMaker, OrgSpec
@@ -196,6 +196,21 @@ def build_orgs(builds: list[CommunityBuild], maker: OrgMaker, scale: float) -> i
     return len(rows)
 
 
+def org_size(employees: int | None) -> str:
+    """Size class by employees alone (统计上大中小微型企业划分办法 2017, the thresholds of
+    its information-services row: < 10 micro, < 100 small, < 300 medium). The real rule also
+    weighs revenue and differs by industry; the demo has no revenue."""
+    if employees is None:
+        return ""
+    if employees < 10:
+        return OrgSize.MICRO
+    if employees < 100:
+        return OrgSize.SMALL
+    if employees < 300:
+        return OrgSize.MEDIUM
+    return OrgSize.LARGE
+
+
 def _org(cb: CommunityBuild, spec: OrgSpec) -> Organization:
     building = cb.buildings[spec.building] if spec.building else None
     return Organization(
@@ -207,6 +222,7 @@ def _org(cb: CommunityBuild, spec: OrgSpec) -> Organization:
         room=spec.room,
         industry=spec.industry,
         employee_count=spec.employee_count,
+        size=org_size(spec.employee_count) if spec.kind == OrgKind.ENTERPRISE else "",
         contact_name=spec.contact_name,
         contact_phone=spec.contact_phone,
     )

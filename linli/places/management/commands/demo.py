@@ -10,6 +10,7 @@ from django.db import transaction
 
 from linli.places.demo import DEFAULT_SEED, DemoError, build_demo
 from linli.places.demo.care import build_care
+from linli.places.demo.economy import build_engagement
 from linli.places.demo.reset import wipe
 from linli.places.demo.services import resident_login_rows
 from linli.places.demo.staff import login_rows
@@ -51,6 +52,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from None
         # After the commit: the care hook evaluates device events as ingestion commits them.
         counts.update(build_care(log=self.stdout.write))
+        counts.update(build_engagement(log=self.stdout.write))
         summary = "，".join(f"{LABELS.get(k, k)} {v}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"演示数据已生成：{summary}。"))
         self._print_logins()
@@ -91,4 +93,6 @@ LABELS = {
     "gateways": "网关",
     "devices": "智能设备",
     "equipped_residents": "装设备的独居老人",
+    "activities": "活动",
+    "registrations": "活动报名",
 }

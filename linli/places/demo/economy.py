@@ -1,0 +1,412 @@
+"""Demo building economy and activities (issue 6): venues, activities with registrations,
+the service menu, a building-council meeting with the needs raised there, and policies.
+
+Built after the registry commit (``linli demo`` calls :func:`build_engagement`), through
+the real services, so every rule (venue hours, capacity, waitlist, age bands) holds for
+the demo too. Dates count forward from the day of the build:
+
+* 阅海楼宇社区 (office): 消防安全实操培训 for the health-check centre's 60 employees
+  (the report's first example; every employee registered), 七彩假期 children's class for
+  employees' children aged 6–12 over three weeks (30 places, 32 children: 2 waitlisted),
+  磨刀便民服务进楼宇 (a pop-up in the lobby);
+* 凤城工业集中区社区 (industrial): 环保开放日 at the concrete plant, in its public area open
+  only outside production hours (weekdays after 17:30, weekends);
+* 金凤苑社区: 暖夕之家智能手机课堂 for residents aged 60+ (the demo mother is registered);
+* 丰登新村社区: 四点半课堂书法班 for children 6–12, priced by the eligibility engine (free
+  for dibao, tekun, disabled and left-behind children; 60 yuan otherwise).
+
+Deterministic: names and phones come from ``random.Random(SEED)``; the phones are fake
+(139 0000 xxxx).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from linli.accounts.models import ResidentAccount
+from linli.accounts.services import phone_hash
+from linli.activities.models import Audience, Venue, VenueWindow
+from linli.activities.services import (
+    Participant,
+    activity_create,
+    registration_create,
+    timetable,
+)
+from linli.eligibility.engine import TierSpec
+from linli.eligibility.models import Scheme
+from linli.eligibility.services import scheme_save
+from linli.orgs.models import Organization, OrgKind
+from linli.people.models import Assignment, Relation, Resident, Role
+from linli.places.demo.names import NameMaker
+from linli.places.models import Area, AreaKind, Building, Facility
+
+SEED = 6
+#: The demo mother's log-in (linli.places.demo.services.RESIDENT_PHONES).
+MOTHER_PHONE = "13800000002"
+INTEREST_SCHEME = "interest_class"
+
+
+def _phone(n: int) -> str:
+    return f"1390000{n:04d}"
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _next(day: dt.date, weekday: int) -> dt.date:
+    """The first ``weekday`` (0 = Monday) on or after ``day``."""
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _hours(raw: str) -> tuple[dt.time, dt.time]:
+    start, end = raw.split("-")
+    if end == "24:00":
+        end = "23:59"
+    return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
+
+
+def facility_venue(facility: Facility, *, capacity: int, community: Area) -> Venue:
+    """A venue for a community facility, open every day in the facility's opening hours."""
+    venue = Venue.objects.create(
+        area=community,
+        name=facility.name,
+        facility=facility,
+        building=facility.building,
+        capacity=capacity,
+        note=f"开放时间 {facility.opening_hours}",
+    )
+    if facility.opening_hours:
+        start, end = _hours(facility.opening_hours)
+        VenueWindow.objects.bulk_create(
+            VenueWindow(venue=venue, weekday=d, start=start, end=end) for d in range(7)
+        )
+    return venue
+
+
+def _community(name: str) -> Area | None:
+    return Area.objects.filter(kind=AreaKind.COMMUNITY, name=name).first()
+
+
+def _facility(community: Area, name: str) -> Facility | None:
+    return Facility.objects.filter(area__path__startswith=community.path, name=name).first()
+
+
+def _admin(community: Area) -> Any:
+    row = (
+        Assignment.objects.filter(area=community, role=Role.COMMUNITY_ADMIN)
+        .select_related("user")
+        .first()
+    )
+    return row.user if row else None
+
+
+def build_engagement(
+    *, today: dt.date | None = None, log: Callable[[str], object] = print
+) -> dict[str, int]:
+    """Seed the demo of issue 6 (see the module docstring); returns counts for the summary.
+
+    Does nothing for a community missing from the database (a partial demo).
+    """
+    today = today or timezone.localdate()
+    rng = random.Random(SEED)
+    names = NameMaker(rng)
+    counts = {"activities": 0, "registrations": 0}
+    with transaction.atomic():
+        office = _community("阅海楼宇社区")
+        if office is not None:
+            _office(office, today, names, rng, counts)
+        industrial = _community("凤城工业集中区社区")
+        if industrial is not None:
+            _industrial(industrial, today, counts)
+        super_community = _community("金凤苑社区")
+        if super_community is not None:
+            _phone_class(super_community, today, counts)
+        village = _community("丰登新村社区")
+        if village is not None:
+            _calligraphy(village, today, counts)
+    log(f"活动与课程：{counts['activities']} 个活动，{counts['registrations']} 人次报名")
+    return counts
+
+
+def _register(activity: Any, people: list[Participant], actor: Any, counts: dict[str, int]) -> int:
+    waitlisted = 0
+    for person in people:
+        result = registration_create(activity=activity, participant=person, actor=actor)
+        waitlisted += result.waitlisted
+        counts["registrations"] += 1
+    return waitlisted
+
+
+def _office(
+    community: Area, today: dt.date, names: NameMaker, rng: random.Random, counts: dict[str, int]
+) -> None:
+    admin = _admin(community)
+    station = _facility(community, "楼宇党群服务站（楼事会）")
+    room = _facility(community, "七彩假期活动室")
+    health = Organization.objects.filter(name="宁夏阅海健康体检中心有限公司").first()
+    if station is None or room is None or health is None:
+        return
+    hall = facility_venue(station, capacity=80, community=community)
+    VenueWindow.objects.filter(venue=hall, weekday__gte=5).delete()  # weekdays only
+    class_room = facility_venue(room, capacity=40, community=community)
+    day = _next(today + dt.timedelta(days=3), 2)  # a Wednesday at least 3 days ahead
+    training = activity_create(
+        actor=admin,
+        area=community,
+        venue=hall,
+        title="消防安全实操培训",
+        kind="training",
+        summary="应宁夏阅海健康体检中心需求开展：灭火器和消火栓实操、疏散逃生演练。",
+        capacity=70,
+        sessions=[(_at(day, 14), _at(day, 16, 30), "理论讲解与实操演练")],
+        audience=Audience.INVITED,
+        invited_orgs=[health],
+        contact="社区网格服务中心 0951-5012345",
+        publish=True,
+    )
+    counts["activities"] += 1
+    staff = [
+        Participant(
+            name=names.full(rng.choice("MF"), rng.randrange(1975, 2003)),
+            phone=_phone(i),
+            organization=health,
+        )
+        for i in range(60)
+    ]
+    _register(training, staff, admin, counts)
+
+    enterprises = list(
+        Organization.objects.filter(
+            kind=OrgKind.ENTERPRISE, area__path__startswith=community.path
+        ).order_by("pk")[:12]
+    )
+    first = _next(today + dt.timedelta(days=21), 0)
+    camp = activity_create(
+        actor=admin,
+        area=community,
+        venue=class_room,
+        title="七彩假期·职工子女托管班",
+        kind="camp",
+        summary="辖区企业职工子女托管：作业辅导、美术、科学实验、体育游戏。",
+        capacity=30,
+        sessions=timetable(
+            first_day=first,
+            last_day=first + dt.timedelta(days=18),
+            weekdays=range(5),
+            start=dt.time(9),
+            end=dt.time(11, 30),
+            title="作业辅导 + 兴趣课",
+        ),
+        audience=Audience.EMPLOYEES_CHILDREN,
+        min_age=6,
+        max_age=12,
+        contact="社区网格服务中心 0951-5012345",
+        publish=True,
+    )
+    counts["activities"] += 1
+    children = []
+    for i in range(32):
+        age = rng.randrange(6, 13)
+        born = first - dt.timedelta(days=365 * age + rng.randrange(30, 300))
+        parent = names.full(rng.choice("MF"), rng.randrange(1982, 1996))
+        children.append(
+            Participant(
+                name=parent[0] + names.given(rng.choice("MF"), born.year),
+                birth_date=born,
+                organization=enterprises[i % len(enterprises)] if enterprises else None,
+                guardian_name=parent,
+                guardian_phone=_phone(100 + i),
+            )
+        )
+    _register(camp, children, admin, counts)
+
+    lobby = Venue.objects.create(
+        area=community,
+        name="阅海汇一楼大堂",
+        building=Building.objects.filter(name="阅海汇商业综合体").first(),
+        capacity=100,
+    )
+    pop = _next(today + dt.timedelta(days=2), 3)
+    activity_create(
+        actor=admin,
+        area=community,
+        venue=lobby,
+        title="磨刀便民服务进楼宇",
+        kind="popup",
+        summary="免费磨刀、修伞、配钥匙，随到随办。",
+        capacity=100,
+        sessions=[(_at(pop, 11, 30), _at(pop, 13, 30), "")],
+        publish=True,
+    )
+    counts["activities"] += 1
+
+
+def _industrial(community: Area, today: dt.date, counts: dict[str, int]) -> None:
+    concrete = (
+        Organization.objects.filter(
+            kind=OrgKind.ENTERPRISE,
+            area__path__startswith=community.path,
+            industry__startswith="制造业（水泥",
+        )
+        .order_by("pk")
+        .first()
+    )
+    if concrete is None:
+        return
+    yard = Venue.objects.create(
+        area=community,
+        name=f"{concrete.name}厂区公共区域",
+        organization=concrete,
+        building=concrete.building,
+        capacity=60,
+        note="生产时间外开放：工作日 17:30–20:30，周末 08:00–18:00",
+    )
+    VenueWindow.objects.bulk_create(
+        [
+            VenueWindow(venue=yard, weekday=d, start=dt.time(17, 30), end=dt.time(20, 30))
+            for d in range(5)
+        ]
+        + [VenueWindow(venue=yard, weekday=d, start=dt.time(8), end=dt.time(18)) for d in (5, 6)]
+    )
+    day = _next(today + dt.timedelta(days=5), 5)  # a Saturday
+    contact = Assignment.objects.filter(organization=concrete, role=Role.ENTERPRISE_CONTACT).first()
+    activity_create(
+        actor=contact.user if contact else None,
+        area=community,
+        venue=yard,
+        title="环保开放日：走进混凝土生产线",
+        kind="open_day",
+        summary="参观封闭式料仓、除尘设施和废水循环系统，企业技术员讲解。",
+        organiser=concrete,
+        organiser_kind="enterprise",
+        capacity=40,
+        sessions=[(_at(day, 9), _at(day, 11, 30), "")],
+        publish=True,
+    )
+    counts["activities"] += 1
+
+
+def _phone_class(community: Area, today: dt.date, counts: dict[str, int]) -> None:
+    room = _facility(community, "金凤苑居民活动室")
+    if room is None:
+        return
+    venue = facility_venue(room, capacity=40, community=community)
+    first = _next(today + dt.timedelta(days=2), 1)
+    activity = activity_create(
+        actor=_admin(community),
+        area=community,
+        venue=venue,
+        title="暖夕之家·智能手机课堂",
+        kind="class",
+        summary="手把手教老年人用手机：视频通话、扫码支付、预约挂号、防范诈骗。",
+        capacity=20,
+        sessions=timetable(
+            first_day=first,
+            last_day=first + dt.timedelta(days=21),
+            weekdays=[1],
+            start=dt.time(9, 30),
+            end=dt.time(11),
+            skip_holidays=False,
+        ),
+        audience=Audience.RESIDENTS,
+        min_age=60,
+        publish=True,
+    )
+    counts["activities"] += 1
+    account = ResidentAccount.objects.filter(phone_hash=phone_hash(MOTHER_PHONE)).first()
+    if account is not None:
+        _register(activity, [Participant(resident=account.resident)], account.user, counts)
+
+
+def _calligraphy(community: Area, today: dt.date, counts: dict[str, int]) -> None:
+    room = _facility(community, "四点半课堂活动室")
+    if room is None:
+        return
+    scheme_save(
+        code=INTEREST_SCHEME,
+        name="四点半课堂兴趣班收费",
+        list_price_fen=6000,
+        unit="期",
+        description="社区兴趣班每期 60 元；低保、特困、残疾家庭和留守儿童免费（社区议定）",
+        tiers=[
+            TierSpec(
+                priority=1,
+                name="困难家庭和留守儿童免费",
+                condition={
+                    "fact": "tags",
+                    "op": "contains_any",
+                    "value": ["dibao", "tekun", "disabled", "left_behind_child"],
+                    "label": "符合社区减免条件",
+                },
+                price_fen=0,
+                reason="免费：{held}",
+                valid_from=dt.date(today.year, 1, 1),
+            ),
+            TierSpec(
+                priority=2,
+                name="居民",
+                condition={"all": []},
+                price_fen=6000,
+                reason="每期 60 元",
+                valid_from=dt.date(today.year, 1, 1),
+            ),
+        ],
+    )
+    venue = facility_venue(room, capacity=30, community=community)
+    first = _next(today + dt.timedelta(days=2), 0)
+    activity = activity_create(
+        actor=_admin(community),
+        area=community,
+        venue=venue,
+        title="四点半课堂·少儿书法班",
+        kind="class",
+        summary="放学后书法兴趣课，社区志愿者老师授课。",
+        capacity=20,
+        sessions=timetable(
+            first_day=first,
+            last_day=first + dt.timedelta(days=25),
+            weekdays=[0, 2, 4],
+            start=dt.time(16, 30),
+            end=dt.time(18),
+        ),
+        audience=Audience.RESIDENTS,
+        min_age=6,
+        max_age=12,
+        fee_scheme=Scheme.objects.get(code=INTEREST_SCHEME),
+        publish=True,
+    )
+    counts["activities"] += 1
+    low, high = _years_before(today, 12), _years_before(today, 7)
+    kids = Resident.objects.filter(
+        area__path__startswith=community.path,
+        birth_date__gt=low,
+        birth_date__lt=high,
+        household__isnull=False,
+    ).order_by("pk")[:8]
+    people = []
+    for kid in kids:
+        parent = (
+            Resident.objects.filter(
+                household=kid.household, birth_date__lt=_years_before(today, 18)
+            )
+            .exclude(relation_to_head=Relation.GRANDPARENT)
+            .order_by("pk")
+            .first()
+        )
+        if parent is not None:
+            people.append(Participant(resident=kid, guardian=parent))
+    _register(activity, people, None, counts)
