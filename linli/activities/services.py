@@ -617,6 +617,36 @@ def registration_create(
     return RegistrationResult(registration, waitlisted, waiting + 1 if waitlisted else 0)
 
 
+@dataclasses.dataclass(frozen=True)
+class BulkOutcome:
+    """One participant of :func:`registrations_bulk_create`: ``result`` or ``error``."""
+
+    participant: Participant
+    result: RegistrationResult | None
+    error: str = ""
+
+
+def registrations_bulk_create(
+    *, activity: Activity, participants: Sequence[Participant], actor: Any = None
+) -> list[BulkOutcome]:
+    """Register many people (an enterprise contact's 60 employees), each through
+    :func:`registration_create` in its own transaction, in order: past capacity they go on
+    the waitlist; one refused person (a duplicate, full waitlist) does not undo the others.
+
+    Returns one :class:`BulkOutcome` per participant, in order. Raises nothing for a
+    refused person (the error is in the outcome).
+    """
+    outcomes: list[BulkOutcome] = []
+    for participant in participants:
+        try:
+            result = registration_create(activity=activity, participant=participant, actor=actor)
+        except ActivityError as exc:
+            outcomes.append(BulkOutcome(participant, None, str(exc)))
+        else:
+            outcomes.append(BulkOutcome(participant, result))
+    return outcomes
+
+
 def waitlist_position(registration: Registration) -> int:
     """1-based position on the waitlist (0 when not waitlisted)."""
     if registration.status != RegistrationStatus.WAITLISTED:
@@ -785,6 +815,19 @@ def checkin(
     except IntegrityError:  # a second scan at the same instant
         return CheckIn(Attendance.objects.get(registration=registration, session=session), True)
     return CheckIn(attendance, False)
+
+
+@transaction.atomic
+def attendance_undo(*, attendance: Attendance, actor: Any = None) -> None:
+    """Take back a check-in entered by mistake (staff at the attendance grid).
+
+    Raises:
+        ActivityConflict: the activity was cancelled.
+    """
+    attendance = Attendance.objects.select_related("registration__activity").get(pk=attendance.pk)
+    if attendance.registration.activity.status == ActivityStatus.CANCELLED:
+        raise ActivityConflict("活动已取消，签到记录不能再修改")
+    attendance.delete()
 
 
 def _is_uuid(value: Any) -> bool:
