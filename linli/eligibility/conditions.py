@@ -317,3 +317,238 @@ def _bool(value: object) -> str:
     if value is False:
         return "否"
     return str(value)
+
+
+# --- contradiction ------------------------------------------------------------------------
+
+#: Beyond this many alternative cases (conjunctions of the disjunctive normal form) the
+#: check gives up and answers "cannot prove" rather than spend time on a huge rule.
+MAX_CASES = 256
+
+#: Operator negation over a *known* value: ``not (x < 60)`` is ``x >= 60`` only when x is
+#: known; an unknown x is handled separately (see :class:`_FactCase`).
+_NEGATED_OP = {
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    ">=": "<",
+    "<=": ">",
+    ">": "<=",
+    "in": "not_in",
+    "not_in": "in",
+    "contains": "not_contains",
+    "not_contains": "contains",
+    "contains_any": "contains_none",
+}
+
+
+class _TooBig(Exception):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class _FactCase:
+    """What one case of a condition needs of one fact.
+
+    The fact may be unknown (``unknown_ok``) or known with a value meeting every
+    ``(op, value)`` of ``preds`` (``known_ok``); both flags may hold (``not (x < 60)``: x
+    unknown, or x ≥ 60). Intersecting two cases keeps exactly the values both allow, so
+    ``not`` never doubles the number of cases. ``sources`` are the Chinese descriptions of
+    the comparisons involved, for the explanation.
+    """
+
+    unknown_ok: bool
+    known_ok: bool
+    preds: tuple[tuple[str, Any], ...] = ()
+    sources: tuple[str, ...] = ()
+
+    def __and__(self, other: _FactCase) -> _FactCase:
+        return _FactCase(
+            self.unknown_ok and other.unknown_ok,
+            self.known_ok and other.known_ok,
+            self.preds + other.preds,
+            tuple(dict.fromkeys(self.sources + other.sources)),
+        )
+
+
+_Case = dict[str, _FactCase]
+
+
+def contradiction(node: Mapping[str, Any], subject_kind: str) -> str | None:
+    """A Chinese explanation when a *validated* condition can never hold, else ``None``.
+
+    Sound but not complete: a returned explanation means :func:`evaluate` is false for
+    every possible set of facts (unknown facts included); ``None`` means no contradiction
+    was found — including when the rule has more than :data:`MAX_CASES` alternative cases
+    and the check gave up. Text and set facts are treated as open (any string), so
+    ``size not_in [all four sizes]`` is not reported; integers are unbounded.
+
+    Method: the condition is rewritten as alternative cases (disjunctive normal form),
+    pushing ``not`` down to the comparisons with the unknown-fact semantics of
+    :func:`evaluate` (``not (x < 60)`` is "x unknown or x ≥ 60"); each case is checked fact
+    by fact (integer ranges and exclusions, text sets, booleans, set membership).
+
+    Example: ``{"all": [employee_count >= 50, employee_count < 20]}`` →
+    ``"“从业人数 ≥ 50”与“从业人数 < 20”不可能同时成立"``.
+    """
+    vocabulary = VOCABULARY[subject_kind]
+    reasons: list[str] = []
+    try:
+        cases = _cases(node, False, vocabulary, reasons)
+    except _TooBig:
+        return None
+    if cases:
+        return None
+    unique = list(dict.fromkeys(reasons)) or ["条件永远不成立"]
+    if len(unique) == 1:
+        return unique[0]
+    shown = "；".join(unique[:3]) + ("；等" if len(unique) > 3 else "")
+    return f"条件的每一种情形都不可能成立：{shown}"
+
+
+def _cases(
+    node: Mapping[str, Any], negated: bool, vocabulary: Mapping[str, Fact], reasons: list[str]
+) -> list[_Case]:
+    """The satisfiable cases of ``node`` (or of its negation), contradictory ones dropped
+    with their explanation appended to ``reasons``."""
+    if "not" in node:
+        return _cases(node["not"], not negated, vocabulary, reasons)
+    if "all" in node or "any" in node:
+        key = "all" if "all" in node else "any"
+        children = node[key]
+        conjunctive = (key == "all") != negated
+        if not children:
+            if conjunctive:
+                return [{}]
+            reasons.append(
+                "“任一”条件组为空（any: []），永远不成立"
+                if key == "any"
+                else "“并非（无条件）”永远不成立"
+            )
+            return []
+        if not conjunctive:
+            union: list[_Case] = []
+            for child in children:
+                union += _cases(child, negated, vocabulary, reasons)
+                if len(union) > MAX_CASES:
+                    raise _TooBig
+            return union
+        product: list[_Case] = [{}]
+        for child in children:
+            alternatives = _cases(child, negated, vocabulary, reasons)
+            product = [
+                merged
+                for left in product
+                for right in alternatives
+                if (merged := _merge(left, right, vocabulary, reasons)) is not None
+            ]
+            if len(product) > MAX_CASES:
+                raise _TooBig
+            if not product:
+                break
+        return product
+    case = _comparison_case(node, negated, vocabulary)
+    problem = _fact_problem(node["fact"], case, vocabulary)
+    if problem:
+        reasons.append(problem)
+        return []
+    return [{node["fact"]: case}]
+
+
+def _comparison_case(
+    node: Mapping[str, Any], negated: bool, vocabulary: Mapping[str, Fact]
+) -> _FactCase:
+    op, value = node["op"], node["value"]
+    if value == []:  # rejected by validate; described here in case it comes unvalidated
+        text = f"{vocabulary[node['fact']].label} {OP_LABELS.get(op, op)} 空列表"
+    else:
+        text = _plain(node, vocabulary)
+    source = f"并非{text}" if negated else text
+    if op == "exists":
+        known = bool(value) != negated
+        return _FactCase(unknown_ok=not known, known_ok=known, sources=(source,))
+    if negated:
+        return _FactCase(True, True, ((_NEGATED_OP[op], value),), (source,))
+    return _FactCase(False, True, ((op, value),), (source,))
+
+
+def _merge(
+    left: _Case, right: _Case, vocabulary: Mapping[str, Fact], reasons: list[str]
+) -> _Case | None:
+    merged = dict(left)
+    for name, case in right.items():
+        combined = merged[name] & case if name in merged else case
+        problem = _fact_problem(name, combined, vocabulary)
+        if problem:
+            reasons.append(problem)
+            return None
+        merged[name] = combined
+    return merged
+
+
+def _fact_problem(name: str, case: _FactCase, vocabulary: Mapping[str, Fact]) -> str | None:
+    """Why no value (known or unknown) of fact ``name`` meets ``case``; ``None`` if one does."""
+    if case.unknown_ok or (case.known_ok and _known_possible(vocabulary[name].kind, case.preds)):
+        return None
+    quoted = [f"“{source}”" for source in case.sources]
+    if len(quoted) == 1:
+        return f"{quoted[0]}永远不成立"
+    return f"{'、'.join(quoted[:-1])}与{quoted[-1]}不可能同时成立"
+
+
+def _known_possible(kind: str, preds: tuple[tuple[str, Any], ...]) -> bool:
+    """Whether some known value of ``kind`` meets every ``(op, value)`` of ``preds``."""
+    if kind == "int":
+        return _int_possible(preds)
+    if kind == "set":
+        return _set_possible(preds)
+    allowed: set[Any] | None = {True, False} if kind == "bool" else None
+    excluded: set[Any] = set()
+    for op, value in preds:
+        if op in ("==", "in"):
+            items = set(value) if op == "in" else {value}
+            allowed = items if allowed is None else allowed & items
+        else:  # != / not_in
+            excluded |= set(value) if op == "not_in" else {value}
+    # An open text domain always has a string outside any finite exclusion.
+    return allowed is None or bool(allowed - excluded)
+
+
+def _int_possible(preds: tuple[tuple[str, Any], ...]) -> bool:
+    low: int | None = None
+    high: int | None = None
+    allowed: set[int] | None = None
+    excluded: set[int] = set()
+    for op, value in preds:
+        if op in (">", ">="):
+            bound = value + 1 if op == ">" else value
+            low = bound if low is None else max(low, bound)
+        elif op in ("<", "<="):
+            bound = value - 1 if op == "<" else value
+            high = bound if high is None else min(high, bound)
+        elif op in ("==", "in"):
+            items = set(value) if op == "in" else {value}
+            allowed = items if allowed is None else allowed & items
+        else:  # != / not_in
+            excluded |= set(value) if op == "not_in" else {value}
+    if allowed is not None:
+        return any(
+            (low is None or v >= low) and (high is None or v <= high) and v not in excluded
+            for v in allowed
+        )
+    if low is None or high is None:
+        return True  # unbounded on one side: infinitely many integers, finitely many excluded
+    inside = sum(1 for v in excluded if low <= v <= high)
+    return high - low + 1 > inside
+
+
+def _set_possible(preds: tuple[tuple[str, Any], ...]) -> bool:
+    required = {v for op, v in preds if op == "contains"}
+    forbidden = {v for op, v in preds if op == "not_contains"}
+    for op, value in preds:
+        if op == "contains_none":
+            forbidden |= set(value)
+    if required & forbidden:
+        return False
+    # Each contains_any needs one member that is not forbidden; adding it breaks nothing.
+    return all(set(value) - forbidden for op, value in preds if op == "contains_any")
