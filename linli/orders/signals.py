@@ -13,13 +13,17 @@ from django.dispatch import receiver
 WORKER_SESSION_KEY = "linli_worker"
 #: Session key: ``True`` when the user may browse the registry (:func:`can_view_registry`).
 REGISTRY_SESSION_KEY = "linli_registry"
+#: Session key: ``True`` when the user is an enterprise contact (the /biz/ pages).
+BIZ_SESSION_KEY = "linli_biz"
 
 
 @receiver(user_logged_in)
 def remember_worker(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     from linli.orders.models import Worker
-    from linli.people.scoping import can_view_registry
+    from linli.people.models import Role
+    from linli.people.scoping import can_view_registry, roles
 
     if request is not None and hasattr(request, "session"):
         request.session[WORKER_SESSION_KEY] = Worker.objects.filter(user=user, active=True).exists()
         request.session[REGISTRY_SESSION_KEY] = can_view_registry(user)
+        request.session[BIZ_SESSION_KEY] = Role.ENTERPRISE_CONTACT in roles(user)
