@@ -577,9 +577,8 @@ def registration_create(
     key = person_key(p)
     existing = activity.registrations.filter(person_key=key, status__in=LIVE_STATUSES).first()
     if existing is not None:
-        raise ActivityError(
-            f"{p.display_name} 已{existing.get_status_display()}，不能重复报名", field="name"
-        )
+        already = "已报名" if existing.status == RegistrationStatus.CONFIRMED else "已在候补名单中"
+        raise ActivityError(f"{p.display_name} {already}，不能重复报名", field="name")
     on = first_day(activity)
     problem = audience_problem(activity, p, on)
     if problem:
