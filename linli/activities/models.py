@@ -245,6 +245,7 @@ class Session(models.Model):
     starts_at = models.DateTimeField("开始时间")
     ends_at = models.DateTimeField("结束时间")
     cancelled = models.BooleanField("已取消", default=False)
+    reminded_at = models.DateTimeField("提醒发送时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "场次"

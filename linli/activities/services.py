@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from linli.accounts.errors import AccountsError
@@ -861,3 +861,80 @@ def registration_feedback(
     registration.rating, registration.feedback = rating, comment
     registration.save(update_fields=["rating", "feedback", "updated_at"])
     return registration
+
+
+# --- the hourly sweep ---------------------------------------------------------------------
+
+
+#: Confirmed participants hear about a session this long before it starts.
+REMIND_BEFORE = dt.timedelta(hours=24)
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepReport:
+    closed: int
+    finished: int
+    reminded: int
+
+
+def activities_sweep(*, now: dt.datetime | None = None) -> SweepReport:
+    """Hourly upkeep: close registration past ``registration_closes``; finish activities
+    whose last live session has ended; remind confirmed participants of each session
+    starting within :data:`REMIND_BEFORE` (once per session: ``Session.reminded_at``).
+
+    Each activity is handled in its own transaction under its row lock; returns counts.
+    """
+    now = now or timezone.now()
+    closed = finished = reminded = 0
+    due = Activity.objects.filter(
+        status=ActivityStatus.PUBLISHED, registration_closes__lt=now
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            activity = Activity.objects.select_for_update().get(pk=pk)
+            if activity.status == ActivityStatus.PUBLISHED:
+                activity.status = ActivityStatus.CLOSED
+                activity.save(update_fields=["status", "updated_at"])
+                closed += 1
+    sessions = Session.objects.filter(activity=OuterRef("pk"), cancelled=False)
+    over = Activity.objects.filter(
+        Exists(sessions),
+        ~Exists(sessions.filter(ends_at__gt=now)),
+        status__in=[ActivityStatus.PUBLISHED, ActivityStatus.CLOSED],
+    )
+    for activity in over:
+        with transaction.atomic():
+            locked = _locked(activity)
+            if locked.status in (ActivityStatus.PUBLISHED, ActivityStatus.CLOSED):
+                locked.status = ActivityStatus.FINISHED
+                locked.save(update_fields=["status", "updated_at"])
+                finished += 1
+    upcoming = Session.objects.filter(
+        activity__status__in=[ActivityStatus.PUBLISHED, ActivityStatus.CLOSED],
+        cancelled=False,
+        reminded_at__isnull=True,
+        starts_at__gt=now,
+        starts_at__lte=now + REMIND_BEFORE,
+    ).select_related("activity", "activity__venue")
+    for session in upcoming:
+        with transaction.atomic():
+            row = Session.objects.select_for_update().get(pk=session.pk)
+            if row.reminded_at is not None:
+                continue
+            row.reminded_at = now
+            row.save(update_fields=["reminded_at"])
+            start = _local(session.starts_at)
+            for registration in session.activity.registrations.filter(
+                status=RegistrationStatus.CONFIRMED
+            ).select_related("resident", "guardian", "registered_by"):
+                _tell(
+                    registration,
+                    title=f"活动提醒：{session.activity.title}",
+                    body=(
+                        f"{registration.name}：{start:%m月%d日 %H:%M} 在"
+                        f"{session.activity.venue.name}，请带好签到码。"
+                    ),
+                    kind="activity.reminder",
+                )
+                reminded += 1
+    return SweepReport(closed, finished, reminded)

@@ -53,10 +53,13 @@ class Command(BaseCommand):
         """Periodic tasks (idempotent): case escalation, notification retry sweep, the
         order dispatch sweep (offer timeouts, waiting orders, re-optimisation), and the
         18:00 day plan of tomorrow's booked visits, device-event partitions and retention,
-        the care sweep (silence alerts, escalation) and hourly routine learning."""
+        the care sweep (silence alerts, escalation) and hourly routine learning, the hourly
+        activities sweep (close, finish, reminders) and the daily policy re-matching."""
+        from linli.activities.tasks import ensure_schedules as activity_schedules
         from linli.care.tasks import ensure_schedules as care_schedules
         from linli.cases.tasks import ensure_schedules as case_schedules
         from linli.devices.tasks import ensure_schedules as device_schedules
+        from linli.engagement.tasks import ensure_schedules as policy_schedules
         from linli.notify.services import ensure_schedules as notify_schedules
         from linli.orders.dayplan import ensure_schedules as plan_schedules
         from linli.orders.dispatching import ensure_schedules as order_schedules
@@ -67,6 +70,8 @@ class Command(BaseCommand):
         plan_schedules()
         device_schedules()
         care_schedules()
+        activity_schedules()
+        policy_schedules()
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area
