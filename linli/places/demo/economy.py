@@ -15,6 +15,12 @@ the demo too. Dates count forward from the day of the build:
 * 丰登新村社区: 四点半课堂书法班 for children 6–12, priced by the eligibility engine (free
   for dibao, tekun, disabled and left-behind children; 60 yuan otherwise).
 
+The office community also gets its service menu (点菜单, with the health-check centre's
+free check-ups as a partner's resource), a building-council meeting (楼事会) ten days ago
+and the needs raised there: the fire-safety training (planned as the activity above),
+children's care (two planned as the class, the others waiting), a legal consultation done
+and rated, and a parking request declined with the reason.
+
 Deterministic: names and phones come from ``random.Random(SEED)``; the phones are fake
 (139 0000 xxxx).
 """
@@ -124,7 +130,7 @@ def build_engagement(
     today = today or timezone.localdate()
     rng = random.Random(SEED)
     names = NameMaker(rng)
-    counts = {"activities": 0, "registrations": 0}
+    counts = {"activities": 0, "registrations": 0, "needs": 0}
     with transaction.atomic():
         office = _community("阅海楼宇社区")
         if office is not None:
@@ -138,7 +144,10 @@ def build_engagement(
         village = _community("丰登新村社区")
         if village is not None:
             _calligraphy(village, today, counts)
-    log(f"活动与课程：{counts['activities']} 个活动，{counts['registrations']} 人次报名")
+    log(
+        f"活动与课程：{counts['activities']} 个活动，{counts['registrations']} 人次报名；"
+        f"企业需求 {counts['needs']} 项"
+    )
     return counts
 
 
@@ -154,6 +163,7 @@ def _register(activity: Any, people: list[Participant], actor: Any, counts: dict
 def _office(
     community: Area, today: dt.date, names: NameMaker, rng: random.Random, counts: dict[str, int]
 ) -> None:
+    """The office community's activities, then its menu, council and needs (:func:`_needs`)."""
     admin = _admin(community)
     station = _facility(community, "楼宇党群服务站（楼事会）")
     room = _facility(community, "七彩假期活动室")
@@ -233,6 +243,8 @@ def _office(
             )
         )
     _register(camp, children, admin, counts)
+    if admin is not None:
+        _needs(community, admin, health, training, camp, counts)
 
     lobby = Venue.objects.create(
         area=community,
@@ -253,6 +265,166 @@ def _office(
         publish=True,
     )
     counts["activities"] += 1
+
+
+def _contact(org: Organization) -> Any:
+    row = Assignment.objects.filter(organization=org, role=Role.ENTERPRISE_CONTACT).first()
+    return row.user if row else None
+
+
+MENU = [
+    # (name, category, capacity, lead days, deliverer, description)
+    (
+        "消防安全实操培训",
+        "training",
+        80,
+        7,
+        "社区 + 阅海消防救援站",
+        "灭火器、消火栓实操，疏散演练",
+    ),
+    (
+        "惠企政策宣讲",
+        "policy",
+        100,
+        5,
+        "街道政策专员",
+        "就业见习补贴、残疾人就业税收优惠等政策解读",
+    ),
+    (
+        "企业法律咨询",
+        "legal",
+        20,
+        3,
+        "社区法律顾问（律师事务所）",
+        "劳动合同、用工风险、知识产权咨询",
+    ),
+    ("专场招聘会", "recruitment", 300, 14, "街道劳动保障所", "辖区企业联合招聘"),
+    ("职工子女托管班", "childcare", 30, 14, "社区 + 志愿者", "寒暑假作业辅导和兴趣课"),
+]
+
+
+def _needs(
+    community: Area,
+    admin: Any,
+    health: Organization,
+    training: Any,
+    camp: Any,
+    counts: dict[str, int],
+) -> None:
+    """The menu (点菜单), a building-council meeting (楼事会) and the needs raised there."""
+    from linli.engagement.models import NeedStatus
+    from linli.engagement.services import (
+        council_meeting_save,
+        menu_item_save,
+        need_activity_link,
+        need_raise,
+        need_rate,
+        need_transition,
+    )
+
+    items = {
+        name: menu_item_save(
+            actor=admin,
+            area=community,
+            name=name,
+            category=category,
+            capacity=capacity,
+            lead_days=lead,
+            deliverer=deliverer,
+            description=description,
+        )
+        for name, category, capacity, lead, deliverer, description in MENU
+    }
+    menu_item_save(
+        actor=admin,
+        area=community,
+        name="职工免费健康体检（基础项目）",
+        category="health",
+        capacity=30,
+        lead_days=5,
+        provider=health,
+        deliverer="宁夏阅海健康体检中心",
+        description="共建单位资源：为辖区企业职工提供基础项目免费体检，每月 30 人",
+    )
+    firms = list(
+        Organization.objects.filter(kind=OrgKind.ENTERPRISE, area__path__startswith=community.path)
+        .exclude(pk=health.pk)
+        .order_by("pk")[:4]
+    )
+    meeting = council_meeting_save(
+        actor=admin,
+        area=community,
+        title="阅海金融大厦楼事会",
+        held_at=timezone.now() - dt.timedelta(days=10),
+        venue="楼宇党群服务站",
+        agenda="一、征集企业需求；二、通报惠企政策；三、共建资源对接",
+        minutes="体检中心提出员工消防培训需求；多家企业提出寒暑假职工子女托管需求；"
+        "体检中心愿为辖区企业职工提供免费体检。",
+        buildings=list(Building.objects.filter(name__startswith="阅海金融大厦")),
+        attendees=[(health, "王主任")] + [(f, f.contact_name or "企业联络员") for f in firms],
+    )
+    health_contact = _contact(health)
+    if health_contact is not None:
+        fire = need_raise(
+            actor=health_contact,
+            organization=health,
+            category="",
+            title="员工消防安全培训",
+            description="新员工较多，希望有灭火器实操，约 60 人参加",
+            headcount=60,
+            council=meeting,
+            menu_item=items["消防安全实操培训"],
+        )
+        fire = need_transition(need=fire, actor=admin, to=NeedStatus.ACCEPTED)
+        need_activity_link(need=fire, actor=admin, activity=training)
+        counts["needs"] += 1
+    for index, firm in enumerate(firms):
+        need = need_raise(
+            actor=_contact(firm) or admin,
+            organization=firm,
+            category="childcare",
+            title="寒暑假职工子女托管",
+            headcount=6 + index,
+            council=meeting,
+        )
+        counts["needs"] += 1
+        if index < 2:
+            need = need_transition(need=need, actor=admin, to=NeedStatus.ACCEPTED)
+            need_activity_link(need=need, actor=admin, activity=camp)
+    if firms:
+        legal = need_raise(
+            actor=_contact(firms[0]) or admin,
+            organization=firms[0],
+            category="legal",
+            title="劳动合同条款咨询",
+            headcount=3,
+            menu_item=items["企业法律咨询"],
+        )
+        legal = need_transition(need=legal, actor=admin, to=NeedStatus.ACCEPTED)
+        legal = need_transition(
+            need=legal,
+            actor=admin,
+            to=NeedStatus.PLANNED,
+            menu_item=items["企业法律咨询"],
+            plan_note="社区法律顾问周三下午到企业面谈",
+        )
+        legal = need_transition(need=legal, actor=admin, to=NeedStatus.DONE, note="已面谈")
+        if _contact(firms[0]) is not None:
+            need_rate(need=legal, actor=_contact(firms[0]), rating=5, comment="解答很专业")
+        parking = need_raise(
+            actor=_contact(firms[-1]) or admin,
+            organization=firms[-1],
+            category="other",
+            title="希望在大厦地下车库为员工办理包月车位",
+            headcount=20,
+        )
+        need_transition(
+            need=parking,
+            actor=admin,
+            to=NeedStatus.DECLINED,
+            declined_reason="车库由物业公司经营，已转告物业并提交居民议事会讨论错峰共享",
+        )
+        counts["needs"] += 2
 
 
 def _industrial(community: Area, today: dt.date, counts: dict[str, int]) -> None:

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from linli.activities.models import Activity, Audience, RegistrationStatus
 from linli.activities.services import venue_problem
+from linli.engagement.models import MenuItem, Need, NeedStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -40,5 +41,10 @@ def test_the_demo_has_the_reports_activities() -> None:
     calligraphy = Activity.objects.get(title__contains="书法")
     reasons = set(calligraphy.registrations.values_list("price_reason", flat=True))
     assert reasons and reasons <= {"免费：符合社区减免条件", "每期 60 元"}
+    fire = Need.objects.get(title="员工消防安全培训")
+    assert fire.status == NeedStatus.PLANNED and fire.activity == training and fire.council
+    assert Need.objects.filter(status=NeedStatus.DONE, rating=5).count() == 1
+    assert Need.objects.get(status=NeedStatus.DECLINED).declined_reason
+    assert MenuItem.objects.filter(provider__name="宁夏阅海健康体检中心有限公司").count() == 1
     phone_class = Activity.objects.get(title__contains="智能手机")
     assert phone_class.registrations.filter(resident__isnull=False).count() == 1

@@ -95,4 +95,5 @@ LABELS = {
     "equipped_residents": "装设备的独居老人",
     "activities": "活动",
     "registrations": "活动报名",
+    "needs": "企业需求",
 }
