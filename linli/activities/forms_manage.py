@@ -416,22 +416,23 @@ def parse_lines(
 
 
 def _participant(parts: list[str], organization: Organization | None) -> Participant | str:
+    """``[name, phone…, birth date?]``: the phone may be split by spaces (137 0000 1234)."""
     if len(parts) < 2:
         return "缺少手机号：每行应为“姓名 手机号”"
-    if len(parts) > 3:
-        return "列数过多：每行应为“姓名 手机号 [出生日期]”"
-    name, phone = parts[0], parts[1]
+    name, rest = parts[0], parts[1:]
+    born = None
+    if len(rest) > 1 and re.search(r"\d{4}[-/.年]", rest[-1]):
+        born = _parse_day(rest[-1])
+        if born is None:
+            return f"出生日期“{rest[-1]}”不正确，应为 2015-06-01"
+        rest = rest[:-1]
     if len(name) > 50:
         return "姓名过长"
+    raw_phone = "".join(rest)
     try:
-        phone = parse_mobile(phone)
+        phone = parse_mobile(raw_phone)
     except AccountsError:
-        return f"手机号“{parts[1]}”不正确"
-    born = None
-    if len(parts) == 3:
-        born = _parse_day(parts[2])
-        if born is None:
-            return f"出生日期“{parts[2]}”不正确，应为 2015-06-01"
+        return f"手机号“{' '.join(rest)}”不正确"
     return Participant(name=name, phone=phone, birth_date=born, organization=organization)
 
 

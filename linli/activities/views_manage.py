@@ -176,18 +176,18 @@ def _create(request: HttpRequest, form: ActivityForm, need: Any, *, publish: boo
 
 
 def _link_need(request: HttpRequest, need: Any, activity: Activity) -> None:
-    """The need is answered by the new activity: ``need_transition(to="planned")`` when
-    the needs module offers it, else the link alone."""
-    from linli.engagement import services as needs
+    """The need is answered by the new activity through the needs module
+    (:func:`linli.engagement.services.need_activity_link`: an accepted need becomes
+    planned). A refusal there (a need not yet accepted, an actor who is not staff over
+    the need) keeps the activity and says why on the next page."""
+    from linli.engagement.errors import EngagementError
+    from linli.engagement.services import need_activity_link
 
-    transition = getattr(needs, "need_transition", None)
-    if transition is not None and need.status in ("raised", "accepted"):
-        try:
-            transition(need=need, actor=request.user, to="planned", activity=activity)
-            return
-        except Exception as exc:  # the needs module's own refusal, shown but not fatal
-            messages.warning(request, f"活动已创建，但需求状态未更新：{exc}")
-    type(need).objects.filter(pk=need.pk).update(activity=activity)
+    try:
+        with transaction.atomic():
+            need_activity_link(need=need, actor=request.user, activity=activity)
+    except EngagementError as exc:
+        messages.warning(request, f"活动已创建，但没有关联到需求 {need.number}：{exc}")
 
 
 def _new_page(
