@@ -11,7 +11,8 @@ Age-friendly (MIIT 2021): the list and detail pages share elder mode (大字模�
 other resident pages (cookie from ``/report/elder/``); places, statuses and audiences
 are words, never colour alone. The info screen (``/activities/screen/<code>/``) is for
 the smart screens in public places: 1920×1080, no interaction, it turns its own pages
-with a meta refresh (the no-time-limit rule is for people operating a page, not for it).
+(htmx fetches the next one every 20 s; a meta refresh without JavaScript) — the
+no-time-limit rule is for people operating a page, not for it.
 """
 
 from __future__ import annotations
@@ -269,9 +270,10 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         "communities": choices,
         "chosen": chosen,
         "unknown_community": bool(code) and chosen is None,
-        "feed_url": site_url(request, reverse("activities:feed", args=[chosen.code]))
-        if chosen
-        else "",
+        "feeds": [
+            (area.name, site_url(request, reverse("activities:feed", args=[area.code])))
+            for area in ([chosen] if chosen else choices)
+        ],
         "nav": "list",
     }
     return page(request, "activities/list.html", context)
@@ -284,11 +286,15 @@ def _visible(pk: int) -> Activity:
 
 
 def venue_hours(activity: Activity) -> list[str]:
-    """The venue's weekly windows in words (``"周一 08:00–12:00"``), empty when always open."""
-    return [
-        f"周{WEEKDAYS[w.weekday]} {w.start:%H:%M}–{w.end:%H:%M}"
-        for w in activity.venue.windows.all()
-    ]
+    """The venue's weekly windows in words (``"周一 08:00–12:00"``; ``"每天 08:00–21:00"``
+    when every day has the same windows), empty when always open."""
+    by_day: dict[int, list[str]] = {}
+    for w in activity.venue.windows.all():
+        by_day.setdefault(w.weekday, []).append(f"{w.start:%H:%M}–{w.end:%H:%M}")
+    spans = {tuple(v) for v in by_day.values()}
+    if len(by_day) == 7 and len(spans) == 1:
+        return ["每天 " + "、".join(spans.pop())]
+    return [f"周{WEEKDAYS[day]} " + "、".join(v) for day, v in sorted(by_day.items())]
 
 
 @require_GET
@@ -320,8 +326,8 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def screen(request: HttpRequest, code: str) -> HttpResponse:
     """``/activities/screen/<code>/``: the coming week's activities under the area ``code``
     for a public info screen, :data:`SCREEN_PER_PAGE` at a time, each with a QR code to
-    its page; ``?page=n`` (0-based) is turned by a meta refresh every
-    :data:`SCREEN_SECONDS` s, wrapping to the first page (which re-reads the data)."""
+    its page; ``?page=n`` (0-based) is fetched by htmx (or a meta refresh) every
+    :data:`SCREEN_SECONDS` s, wrapping to the first page; every page re-reads the data."""
     area = get_object_or_404(Area, code=code)
     horizon = timezone.now() + dt.timedelta(days=SCREEN_DAYS)
     week: list[Any] = [a for a in upcoming(area) if getattr(a, "next_start", None)]

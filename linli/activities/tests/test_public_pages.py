@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linli.activities.models import Activity, Session
 from linli.activities.services import activity_cancel, registration_create
-from linli.activities.tests.conftest import guest, local_at
+from linli.activities.tests.conftest import guest, local_at, next_weekday
 from linli.eligibility.models import Scheme, Tier
 from linli.places.models import Area
 from linli.testing.factories import area_chain
@@ -129,7 +129,7 @@ def test_detail_shows_timetable_venue_audience_fee_and_register(
     assert "时间安排（共 2 次）" in page
     assert "开营" in page and "手工 <strong>（本次取消）</strong>" in page
     assert "辖区企业职工子女，6–12 岁，由家长报名" in page
-    assert "周一 08:00–21:00" in page
+    assert "场地开放时间：每天 08:00–21:00" in page
     assert f'href="/me/activities/{activity.pk}/register/"' in page
     assert "大字模式" in page
 
@@ -179,12 +179,13 @@ def test_screen_shows_the_week_with_qr_codes_and_turns_its_pages(
         make_activity(title=f"第{day}天活动", sessions=[(local_at(day, 10), local_at(day, 11), "")])
     make_activity(title="下下周活动", sessions=[(local_at(12, 10), local_at(12, 11), "")])
     first = text(client.get(f"/activities/screen/{community.code}/"))
-    assert '<meta http-equiv="refresh" content="20;url=?page=1">' in first
+    assert 'hx-get="?page=1" hx-trigger="every 20s"' in first
+    assert '<noscript><meta http-equiv="refresh" content="20;url=?page=1"></noscript>' in first
     assert "第 1/2 页" in first
     assert first.count('<svg role="img"') == 5  # 4 activities and the list's code
     assert "第1天活动" in first and "第5天活动" not in first and "下下周活动" not in first
     second = text(client.get(f"/activities/screen/{community.code}/?page=1"))
-    assert "第5天活动" in second and "url=?page=0" in second
+    assert "第5天活动" in second and 'hx-get="?page=0"' in second
     assert client.get("/activities/screen/000/").status_code == 404
 
 
@@ -194,3 +195,21 @@ def test_screen_is_open_to_anonymous_visitors_and_has_no_form(
     make_activity()
     page = text(client.get(f"/activities/screen/{community.code}/"))
     assert "<form" not in page and "<a " not in page
+
+
+def test_detail_states_an_enterprise_venues_hours_outside_production(
+    client: Client, make_activity: Callable[..., Activity], plant: Any, plant_yard: Any
+) -> None:
+    saturday = next_weekday(5)
+    activity = make_activity(
+        title="混凝土厂环保开放日",
+        kind="open_day",
+        venue=plant_yard,
+        organiser=plant,
+        organiser_kind="enterprise",
+        sessions=[(local_at(saturday, 9), local_at(saturday, 11), "")],
+    )
+    page = text(client.get(f"/activities/{activity.pk}/"))
+    assert "开放日 · 银川建材混凝土有限公司主办" in page
+    assert "周一 18:00–21:00；" in page and "周六 09:00–17:00" in page
+    assert "周日" not in page.split("场地开放时间")[1].split("</p>")[0]

@@ -26,7 +26,12 @@ from linli.activities.services import Participant, registration_create
 from linli.activities.tests.conftest import guest, local_at
 from linli.eligibility.models import Scheme, Tier
 from linli.people.models import FamilyLink, Resident
-from linli.testing.factories import HouseholdFactory, ResidentFactory, staff_user
+from linli.testing.factories import (
+    HouseholdFactory,
+    ResidentFactory,
+    make_id_number,
+    staff_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +63,7 @@ def family(areas: dict[str, Any]) -> Family:
     home = HouseholdFactory()
     parent = ResidentFactory(household=home, name="李梅", birth_date=years_ago(36))
     child = ResidentFactory(household=home, name="李小宝", birth_date=years_ago(8))
-    grandma = ResidentFactory(name="王秀英", birth_date=years_ago(78))
+    grandma = ResidentFactory(name="王秀英", id_number=make_id_number(years_ago(78), seq=2))
     FamilyLink.objects.create(
         resident=grandma, relative=parent, relation="女儿", may_act=True, consent_at=timezone.now()
     )
