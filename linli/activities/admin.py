@@ -145,13 +145,13 @@ class RegistrationAdmin(RecordAdmin):
     list_filter = ["status", *area_filters("activity__area")]
     list_select_related = ["activity", "organization"]
     search_fields = ["name", "activity__title"]
-    exclude = ["token"]
+    exclude = ["token", "person_key"]
 
     phone_masked = masked_display("phone", "联系电话")
     guardian_phone_masked = masked_display("guardian_phone", "监护人电话")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        hidden = {"id", "token", *self.masked_phone_fields}
+        hidden = {"id", "token", "person_key", *self.masked_phone_fields}
         fields = [f.name for f in Registration._meta.concrete_fields if f.name not in hidden]
         return [*fields, "phone_masked", "guardian_phone_masked"]
 
