@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import Any
 
 import segno
@@ -29,7 +30,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from linli.activities import calendar
 from linli.activities.models import (
@@ -72,6 +73,12 @@ def site_url(request: HttpRequest, path: str) -> str:
     """``path`` as an absolute URL: the configured site address (``LINLI_SITE_URL``, what
     messages use) or else the address this request came in on."""
     return absolute_url(path) or request.build_absolute_uri(path)
+
+
+def subscription(url: str) -> dict[str, str]:
+    """A feed's two links: ``subscribe`` (``webcal://``, which phone calendars subscribe to
+    and refresh) and ``download`` (the ``https://`` address, a one-time import)."""
+    return {"subscribe": re.sub(r"^https?://", "webcal://", url), "download": url}
 
 
 def qr_svg(url: str, *, title: str) -> SafeString:
@@ -257,7 +264,7 @@ def card(activity: Any) -> dict[str, Any]:
 # --- pages -------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def activity_list(request: HttpRequest) -> HttpResponse:
     """``/activities/``: upcoming activities; ``?community=<code>`` narrows to one community
     (an unknown code shows all, with a note)."""
@@ -271,7 +278,10 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         "chosen": chosen,
         "unknown_community": bool(code) and chosen is None,
         "feeds": [
-            (area.name, site_url(request, reverse("activities:feed", args=[area.code])))
+            (
+                area.name,
+                subscription(site_url(request, reverse("activities:feed", args=[area.code]))),
+            )
             for area in ([chosen] if chosen else choices)
         ],
         "nav": "list",
@@ -297,7 +307,7 @@ def venue_hours(activity: Activity) -> list[str]:
     return [f"周{WEEKDAYS[day]} " + "、".join(v) for day, v in sorted(by_day.items())]
 
 
-@require_GET
+@require_safe
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """``/activities/<id>/``: timetable, venue, audience rules, fee, and 报名."""
     activity = _visible(pk)
@@ -316,13 +326,15 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "live_count": sum(1 for s in sessions if not s["session"].cancelled),
         "place": calendar.venue_place(activity),
         "hours": venue_hours(activity),
-        "feed_url": site_url(request, reverse("activities:feed", args=[activity.area.code])),
+        "feed": subscription(
+            site_url(request, reverse("activities:feed", args=[activity.area.code]))
+        ),
         "nav": "list",
     }
     return page(request, "activities/detail.html", context)
 
 
-@require_GET
+@require_safe
 def screen(request: HttpRequest, code: str) -> HttpResponse:
     """``/activities/screen/<code>/``: the coming week's activities under the area ``code``
     for a public info screen, :data:`SCREEN_PER_PAGE` at a time, each with a QR code to
@@ -356,7 +368,7 @@ def screen(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "activities/screen.html", context)
 
 
-@require_GET
+@require_safe
 def community_feed(request: HttpRequest, code: str) -> HttpResponse:
     """``/activities/<code>.ics``: every non-draft activity's sessions under the area
     ``code`` (see :mod:`linli.activities.calendar`); an unknown code is a 404."""

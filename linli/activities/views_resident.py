@@ -30,9 +30,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from linli.accounts.models import ResidentAccount
 from linli.accounts.selectors import account_of
@@ -64,6 +64,7 @@ from linli.activities.views import (
     page,
     qr_svg,
     site_url,
+    subscription,
     with_counts,
 )
 from linli.common.identity import age_on
@@ -201,7 +202,7 @@ def _chosen(people: list[Candidate], raw: Any) -> Candidate | None:
 # --- my registrations ------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @resident_page
 def mine(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
     """``/me/activities/``: live registrations first (status, waitlist position, next
@@ -221,7 +222,7 @@ def mine(request: HttpRequest, account: ResidentAccount) -> HttpResponse:
         )
     rows.sort(key=lambda row: not (row["live"] and row["next"]))
     feed = reverse("activities_resident:feed", args=[calendar.feed_token(account)])
-    context = {"rows": rows, "feed_url": site_url(request, feed), "nav": "mine"}
+    context = {"rows": rows, "feed": subscription(site_url(request, feed)), "nav": "mine"}
     return page(request, "activities/resident/mine.html", context)
 
 
@@ -325,11 +326,7 @@ def _remember(request: HttpRequest, form_token: str, ticket: str) -> None:
 def checkin_url(request: HttpRequest, registration: Registration) -> str:
     """The absolute address the ticket's QR code encodes: the organisers' check-in page
     for this registration's token."""
-    try:
-        path = reverse("activities_manage:checkin", args=[registration.token])
-    except NoReverseMatch:  # organiser pages not mounted: the address they are built for
-        path = f"/activities/manage/checkin/{registration.token}/"
-    return site_url(request, path)
+    return site_url(request, reverse("activities_manage:checkin", args=[registration.token]))
 
 
 def may_rate(registration: Registration) -> bool:
@@ -381,7 +378,7 @@ def _ticket_page(
     return page(request, "activities/resident/ticket.html", context, status=status)
 
 
-@require_GET
+@require_safe
 @resident_page
 def ticket(request: HttpRequest, account: ResidentAccount, token: uuid.UUID) -> HttpResponse:
     """``/me/activities/ticket/<token>/``: big QR code to show at the door, the person,
@@ -442,7 +439,7 @@ def feedback(request: HttpRequest, account: ResidentAccount, token: uuid.UUID) -
 # --- the personal feed -------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def feed(request: HttpRequest, signed: str) -> HttpResponse:
     """``/me/activities/calendar/<signed>.ics`` (no log-in): the sessions of the account's
     confirmed registrations (:func:`visible_registrations`); a bad signature is a 404."""

@@ -103,7 +103,8 @@ def test_list_narrows_to_a_community(
     assert "全部社区" in everything
     mine = text(client.get("/activities/?community=640106001001"))
     assert "本社区活动" in mine and "邻近社区活动" not in mine
-    assert "/activities/640106001001.ics" in mine
+    assert 'href="webcal://testserver/activities/640106001001.ics"' in mine
+    assert 'href="http://testserver/activities/640106001001.ics"' in mine
     unknown = text(client.get("/activities/?community=999"))
     assert "没有找到这个社区" in unknown and "邻近社区活动" in unknown
 
@@ -213,3 +214,24 @@ def test_detail_states_an_enterprise_venues_hours_outside_production(
     assert "开放日 · 银川建材混凝土有限公司主办" in page
     assert "周一 18:00–21:00；" in page and "周六 09:00–17:00" in page
     assert "周日" not in page.split("场地开放时间")[1].split("</p>")[0]
+
+
+def test_public_pages_and_feed_answer_head_requests(
+    client: Client, make_activity: Callable[..., Activity], community: Area
+) -> None:
+    activity = make_activity()
+    for url in ["/activities/", f"/activities/{activity.pk}/", f"/activities/{community.code}.ics"]:
+        assert client.head(url).status_code == 200
+    assert client.post("/activities/").status_code == 405
+
+
+def test_list_query_count_does_not_grow_with_activities(
+    client: Client,
+    make_activity: Callable[..., Activity],
+    django_assert_max_num_queries: Any,
+) -> None:
+    for day in range(1, 11):
+        make_activity(title=f"活动{day}", sessions=[(local_at(day, 10), local_at(day, 11), "")])
+    with django_assert_max_num_queries(8):
+        page = text(client.get("/activities/"))
+    assert page.count('class="act-card"') == 10
