@@ -19,7 +19,9 @@ The office community also gets its service menu (点菜单, with the health-chec
 free check-ups as a partner's resource), a building-council meeting (楼事会) ten days ago
 and the needs raised there: the fire-safety training (planned as the activity above),
 children's care (two planned as the class, the others waiting), a legal consultation done
-and rated, and a parking request declined with the reason.
+and rated, and a parking request declined with the reason; and the policy relay's library
+(:func:`linli.engagement.policies.demo_policies` plus one 免申即享 service voucher) matched
+against the community's enterprises, with the relay's explanations.
 
 Deterministic: names and phones come from ``random.Random(SEED)``; the phones are fake
 (139 0000 xxxx).
@@ -130,7 +132,7 @@ def build_engagement(
     today = today or timezone.localdate()
     rng = random.Random(SEED)
     names = NameMaker(rng)
-    counts = {"activities": 0, "registrations": 0, "needs": 0}
+    counts = {"activities": 0, "registrations": 0, "needs": 0, "policy_matches": 0}
     with transaction.atomic():
         office = _community("阅海楼宇社区")
         if office is not None:
@@ -146,7 +148,7 @@ def build_engagement(
             _calligraphy(village, today, counts)
     log(
         f"活动与课程：{counts['activities']} 个活动，{counts['registrations']} 人次报名；"
-        f"企业需求 {counts['needs']} 项"
+        f"企业需求 {counts['needs']} 项；政策匹配 {counts['policy_matches']} 家次"
     )
     return counts
 
@@ -245,6 +247,7 @@ def _office(
     _register(camp, children, admin, counts)
     if admin is not None:
         _needs(community, admin, health, training, camp, counts)
+        _policies(community, admin, counts)
 
     lobby = Venue.objects.create(
         area=community,
@@ -425,6 +428,74 @@ def _needs(
             declined_reason="车库由物业公司经营，已转告物业并提交居民议事会讨论错峰共享",
         )
         counts["needs"] += 2
+
+
+#: The relay's explanations (政策接力) attached to the demo policies, by title.
+RELAY_NOTES = {
+    "青年就业见习补贴": "见习基地每吸纳 1 名见习人员，按 1,950 元给予补贴。"
+    "请在见习开始后 30 日内把见习协议和花名册交到楼宇党群服务站，社区代为报送。",
+    "安置残疾人就业税收优惠": "本库只能核对“有在册残疾职工”；"
+    "税务部门还要求残疾职工占 25% 以上且不少于 10 人，请企业对照职工花名册自查后再申报。",
+    "人才共有产权住房": "引进的本科及以上人才可申请，企业出具引进证明即可，社区可协助准备材料。",
+}
+
+
+def _policies(community: Area, admin: Any, counts: dict[str, int]) -> None:
+    """The policy relay's library for the office community, with its explanations, and
+    one 免申即享 benefit. Internship bases: the community's IT and research enterprises
+    with at least 20 employees, at least two (a demo rule; the real list comes from the
+    labour bureau).
+    """
+    from linli.engagement.models import GrantMode, PolicyMatch
+    from linli.engagement.policies import IT_INDUSTRIES, demo_policies, policy_note_add, policy_save
+
+    firms = Organization.objects.filter(
+        area__path__startswith=community.path, kind=OrgKind.ENTERPRISE
+    )
+    bases = list(
+        firms.filter(industry__in=IT_INDUSTRIES, employee_count__gte=20).values_list(
+            "pk", flat=True
+        )
+    )
+    if len(bases) < 2:  # a small demo: the largest enterprises
+        bases += list(
+            firms.exclude(pk__in=bases)
+            .order_by("-employee_count", "pk")
+            .values_list("pk", flat=True)[: 2 - len(bases)]
+        )
+    Organization.objects.filter(pk__in=bases).update(internship_base=True)
+    policies = demo_policies(community, actor=None)
+    policies.append(
+        policy_save(
+            actor=None,
+            title="楼宇小微企业服务券（演示）",
+            issuer="阅海楼宇社区（演示政策）",
+            area=community,
+            subject_kind="organization",
+            summary="入驻楼宇的小微企业每年获得服务券，可在点菜单中抵扣收费服务。",
+            benefit="服务券",
+            benefit_fen=200_000,
+            benefit_unit="家",
+            condition={
+                "all": [
+                    {"fact": "kind", "op": "==", "value": "enterprise", "label": "企业"},
+                    {
+                        "fact": "size",
+                        "op": "in",
+                        "value": ["micro", "small"],
+                        "label": "小微企业",
+                    },
+                ]
+            },
+            grant_mode=GrantMode.AUTOMATIC,
+            valid_from=dt.date(timezone.localdate().year, 1, 1),
+            valid_to=None,
+        )
+    )
+    for policy in policies:
+        if policy.title in RELAY_NOTES:
+            policy_note_add(policy=policy, actor=admin, text=RELAY_NOTES[policy.title])
+    counts["policy_matches"] = PolicyMatch.objects.filter(policy__in=policies).count()
 
 
 def _industrial(community: Area, today: dt.date, counts: dict[str, int]) -> None:

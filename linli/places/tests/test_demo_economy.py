@@ -10,7 +10,8 @@ from django.core.management import call_command
 
 from linli.activities.models import Activity, Audience, RegistrationStatus
 from linli.activities.services import venue_problem
-from linli.engagement.models import MenuItem, Need, NeedStatus
+from linli.engagement.models import MenuItem, Need, NeedStatus, Policy
+from linli.orgs.models import Organization
 
 pytestmark = pytest.mark.django_db
 
@@ -46,5 +47,17 @@ def test_the_demo_has_the_reports_activities() -> None:
     assert Need.objects.filter(status=NeedStatus.DONE, rating=5).count() == 1
     assert Need.objects.get(status=NeedStatus.DECLINED).declined_reason
     assert MenuItem.objects.filter(provider__name="宁夏阅海健康体检中心有限公司").count() == 1
+    # The policy library lists the matching demo enterprises with reasons.
+    intern = Policy.objects.get(title="青年就业见习补贴")
+    bases = Organization.objects.filter(internship_base=True)
+    assert bases.count() >= 2
+    assert set(intern.matches.values_list("organization", flat=True)) == set(
+        bases.values_list("pk", flat=True)
+    )
+    assert all("见习基地" in m.reasons for m in intern.matches.all())
+    voucher = Policy.objects.get(grant_mode="automatic")
+    assert voucher.matches.exists()
+    assert set(voucher.matches.values_list("status", flat=True)) == {"granted"}
+    assert intern.notes.exists()
     phone_class = Activity.objects.get(title__contains="智能手机")
     assert phone_class.registrations.filter(resident__isnull=False).count() == 1

@@ -96,4 +96,5 @@ LABELS = {
     "activities": "活动",
     "registrations": "活动报名",
     "needs": "企业需求",
+    "policy_matches": "政策匹配",
 }
