@@ -192,6 +192,18 @@ def participant(account: ResidentAccount, candidate: Candidate) -> Participant:
     return Participant(resident=candidate.resident, guardian=guardian)
 
 
+def first_eligible(
+    account: ResidentAccount, activity: Activity, people: list[Candidate]
+) -> Candidate:
+    """The first of ``people`` the activity's audience and age band admit (the page opens
+    on them: a children's class opens on the child), else the account's own resident."""
+    on = first_day(activity)
+    for candidate in people:
+        if audience_problem(activity, participant(account, candidate), on) is None:
+            return candidate
+    return people[0]
+
+
 def _chosen(people: list[Candidate], raw: Any) -> Candidate | None:
     value = str(raw)
     if not value.isdigit():
@@ -275,15 +287,18 @@ def _open_activity(pk: int) -> Activity:
 @require_http_methods(["GET", "POST"])
 @resident_page
 def register(request: HttpRequest, account: ResidentAccount, pk: int) -> HttpResponse:
-    """``/me/activities/<id>/register/``: for whom (``?for=<resident id>``), the price and
-    why, then 确认报名. POST registers (:func:`registration_create`) and goes to the
-    ticket; a refusal (age band, duplicate, full…) shows the service's reason plainly
-    (HTTP 400, or 409 when registration is not open)."""
+    """``/me/activities/<id>/register/``: for whom (``?for=<resident id>``; without it the
+    first person the activity admits), the price and why, then 确认报名. POST registers
+    (:func:`registration_create`) and goes to the ticket; a refusal (age band, duplicate,
+    full…) shows the service's reason plainly (HTTP 400, or 409 when registration is not
+    open)."""
     activity = _open_activity(pk)
     people = candidates(account, activity)
     if request.method == "GET":
-        raw = request.GET.get("for", str(account.resident_id))
-        chosen = _chosen(people, raw)
+        raw = request.GET.get("for")
+        chosen = (
+            _chosen(people, raw) if raw is not None else first_eligible(account, activity, people)
+        )
         if chosen is None:
             return _refused(request, NOT_YOURS)
         context = _register_context(account, activity, people, chosen, [])

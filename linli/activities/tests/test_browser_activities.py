@@ -143,7 +143,11 @@ def test_parent_finds_an_activity_registers_her_child_and_shows_the_ticket(
     assert "/me/login/" in phone.url
     log_in_by_code(phone, "13800001001")
     assert phone.url.endswith(f"/me/activities/{camp.pk}/register/"), phone.url
-    assert "不能为 李梅 报名" in phone.locator("#problem").inner_text()  # 36, not 6–12
+    # A children's class opens on the child; for herself (36) it says why not.
+    assert "李小宝" in phone.locator(".who.is-chosen").inner_text()
+    with phone.expect_navigation():
+        phone.get_by_role("link", name="本人（李梅）").tap()
+    assert "不能为 李梅 报名" in phone.locator("#problem").inner_text()
     with phone.expect_navigation():
         phone.get_by_role("link", name="李小宝（孩子）").tap()
     assert "免费" in phone.locator("#quote").inner_text()

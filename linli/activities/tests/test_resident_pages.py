@@ -167,6 +167,23 @@ def test_a_double_tap_registers_once(
     assert Registration.objects.filter(activity=activity).count() == 1
 
 
+def test_register_page_opens_on_the_first_person_the_activity_admits(
+    family: Family, make_activity: Callable[..., Activity]
+) -> None:
+    camp = make_activity(title="暑期托管班", kind="camp", min_age=6, max_age=12)
+    page = text(family.client(family.parent_user).get(f"/me/activities/{camp.pk}/register/"))
+    assert f'name="who" value="{family.child.pk}"' in page  # the form registers the child
+    assert "李小宝 的费用" in page and "不能为" not in page
+    nobody = make_activity(
+        title="青年志愿者培训",
+        min_age=18,
+        max_age=30,
+        sessions=[(local_at(9, 14), local_at(9, 16), "")],
+    )
+    page = text(family.client(family.parent_user).get(f"/me/activities/{nobody.pk}/register/"))
+    assert "不能为 李梅 报名" in page
+
+
 def test_parent_registers_child_as_guardian(
     family: Family, make_activity: Callable[..., Activity]
 ) -> None:
