@@ -216,6 +216,31 @@ def venues_for(user: AnyUser) -> QuerySet[Venue]:
     return venues.filter(condition)
 
 
+_DAY_NAMES = "一二三四五六日"
+
+
+def window_summary(venue: Venue) -> str:
+    """The venue's weekly windows in words: ``每天 08:00–21:00``, ``周一至周五 18:00–21:00；
+    周六 09:00–17:00``, or ``全天可用`` without windows (uses prefetched ``windows``)."""
+    spans: dict[tuple[dt.time, dt.time], list[int]] = {}
+    for window in venue.windows.all():
+        spans.setdefault((window.start, window.end), []).append(window.weekday)
+    if not spans:
+        return "全天可用"
+    parts = []
+    for (start, end), days in sorted(spans.items(), key=lambda item: min(item[1])):
+        parts.append(f"{_days_text(sorted(set(days)))} {start:%H:%M}–{end:%H:%M}")
+    return "；".join(parts)
+
+
+def _days_text(days: list[int]) -> str:
+    if len(days) == 7:
+        return "每天"
+    if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
+        return f"周{_DAY_NAMES[days[0]]}至周{_DAY_NAMES[days[-1]]}"
+    return "、".join(f"周{_DAY_NAMES[d]}" for d in days)
+
+
 def organisers_for(user: AnyUser) -> QuerySet[Organization]:
     """Organisations ``user`` may name as organiser: their own (enterprise contact), or for
     staff any organisation in their areas."""

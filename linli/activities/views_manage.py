@@ -198,7 +198,10 @@ def _new_page(
     status: int = 200,
     preview: bool = False,
 ) -> HttpResponse:
-    venues = list(form.fields["venue"].queryset)  # type: ignore[attr-defined]
+    venues = [
+        {"venue": v, "windows": selectors.window_summary(v)}
+        for v in form.fields["venue"].queryset  # type: ignore[attr-defined]
+    ]
     rows = []
     if preview and form.is_valid():
         venue = form.cleaned_data["venue"]

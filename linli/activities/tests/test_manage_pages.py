@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,13 @@ def client_for(user: User | None) -> Client:
 
 def text(response: Any) -> str:
     return str(response.content.decode())
+
+
+def counted(page: str) -> tuple[int, int]:
+    """(已签到, 已报名) as the door page's live count shows them."""
+    found = re.search(r"<dt>已签到</dt><dd>(\d+)</dd>.*?<dt>已报名</dt><dd>(\d+)</dd>", page)
+    assert found is not None, "no live count on the page"
+    return int(found[1]), int(found[2])
 
 
 def new_activity_data(venue: Venue, **overrides: Any) -> dict[str, Any]:
@@ -180,8 +188,8 @@ def test_new_shows_the_venues_with_their_windows(
     community_admin: User, hall: Venue, plant_yard: Venue
 ) -> None:
     page = text(client_for(community_admin).get(f"{BASE}new/"))
-    assert "党群服务中心活动室" in page and "周一 08:00-21:00" in page
-    assert "混凝土厂开放区" in page and "周六 09:00-17:00" in page
+    assert "党群服务中心活动室</strong>（40 人）：每天 08:00–21:00" in page
+    assert "混凝土厂开放区</strong>（80 人）：周一至周五 18:00–21:00；周六 09:00–17:00" in page
 
 
 def test_preview_then_publish_creates_the_activity(community_admin: User, hall: Venue) -> None:
@@ -554,16 +562,16 @@ def test_the_door_finds_by_phone_tail_and_counts(open_now: Activity, community_a
     client = client_for(community_admin)
     url = f"{BASE}{open_now.pk}/door/"
     page = text(client.get(url, {"q": "4321"}))
-    assert "王*" in page and "李*" not in page and "已签到 <strong>0</strong> / 报名 2" in page
+    assert "王*" in page and "李*" not in page and counted(page) == (0, 2)
     assert "请输入手机号的后 4 位数字" in text(client.get(url, {"q": "432"}))
     assert "李*" in text(client.get(url, {"q": "李"}))
     wang = open_now.registrations.get(name="王强")
     session = open_now.sessions.get()
     done = client.post(f"{url}?q=4321", {"registration": wang.pk, "session": session.pk})
     assert "✓ 王强 签到成功" in text(done)
-    assert "已签到 <strong>1</strong> / 报名 2" in text(done)
+    assert counted(text(done)) == (1, 2)
     count = client.get(f"{BASE}{open_now.pk}/door/count/", {"session": session.pk})
-    assert "已签到 <strong>1</strong> / 报名 2" in text(count)
+    assert counted(text(count)) == (1, 2)
     assert Attendance.objects.get().method == "manual"
 
 
