@@ -37,9 +37,9 @@ pytestmark = pytest.mark.django_db
 
 
 def years_ago(years: int) -> dt.date:
-    """A birthday ``years`` whole years (and 100 days) before today."""
+    """A birthday ``years`` whole years (and about 100 days) before today (never 29 Feb)."""
     today = timezone.localdate()
-    return today.replace(year=today.year - years) - dt.timedelta(days=100)
+    return dt.date(today.year - years, today.month, min(today.day, 28)) - dt.timedelta(days=100)
 
 
 @dataclasses.dataclass
