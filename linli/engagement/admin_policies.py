@@ -39,6 +39,8 @@ MATCH_PERMISSIONS = role_table((ADMIN_ROLES | {Role.GRID_LEADER, Role.DISPATCHER
 class PolicyAdminForm(forms.ModelForm):
     """The model form plus :func:`~linli.engagement.policies.policy_check`."""
 
+    source_url = forms.URLField(label="原文链接", required=False, assume_scheme="https")
+
     class Meta:
         model = Policy
         fields = [*policies.POLICY_FIELDS, "created_by"]

@@ -417,19 +417,21 @@ def organization_changed(
     on = timezone.localdate(now)
     org_id = organization if isinstance(organization, int) else organization.pk
     with transaction.atomic():
-        subject = next(sel.organization_subjects(Organization.objects.filter(pk=org_id)), None)
-        if subject is None:
+        area_path = Organization.objects.filter(pk=org_id).values_list("area__path", flat=True)
+        if not area_path:
             return 0
-        area_path = Organization.objects.filter(pk=org_id).values_list("area__path", flat=True)[0]
         policies = list(
             Policy.objects.select_for_update()
             .filter(
                 subject_kind=SubjectKind.ORGANIZATION,
-                area__path__in=sel._ancestors(area_path),
+                area__path__in=sel.ancestor_paths(area_path[0]),
             )
             .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
             .order_by("pk")
         )
+        if not policies:
+            return 0
+        subject = next(sel.organization_subjects(Organization.objects.filter(pk=org_id)))
         for policy in policies:
             _rematch_one(policy, subject, now)
     return len(policies)

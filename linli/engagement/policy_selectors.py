@@ -94,7 +94,7 @@ def _under(field: str, paths: Iterable[str]) -> Q:
     return condition
 
 
-def _ancestors(path: str) -> list[str]:
+def ancestor_paths(path: str) -> list[str]:
     """``/a/b/c/`` → ``["/a/", "/a/b/", "/a/b/c/"]``."""
     parts = path.strip("/").split("/")
     return ["/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
@@ -128,7 +128,7 @@ def policies_for_staff(
     paths = role_paths(user, POLICY_ROLES)
     rows = Policy.objects.select_related("area")
     if paths is not None:
-        above = [a for p in paths for a in _ancestors(p)]
+        above = [a for p in paths for a in ancestor_paths(p)]
         rows = rows.filter(_under("area__path", paths) | Q(area__path__in=above))
     rows = rows.filter(validity_q(validity, on or timezone.localdate()))
     if search.strip():
