@@ -18,12 +18,14 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from linli.accounts.services import resident_account_create
 from linli.activities.models import Activity, Registration, RegistrationStatus, Session
 from linli.activities.services import Participant, registration_create
 from linli.activities.tests.conftest import guest, local_at
+from linli.activities.views import qr_svg
 from linli.eligibility.models import Scheme, Tier
 from linli.people.models import FamilyLink, Resident
 from linli.testing.factories import (
@@ -270,6 +272,7 @@ def test_full_activity_puts_the_resident_on_the_waitlist_with_position(
     page = text(client.get(response["Location"]))
     assert "已进入候补第 1 位" in page
     assert "<svg" not in page  # no check-in code before a place is free
+    assert "⏳</span> 候补第 1 位" in text(client.get("/me/activities/"))
 
 
 def test_full_waitlist_is_refused_plainly(
@@ -358,18 +361,17 @@ def test_ticket_is_visible_only_to_its_people(
 def test_ticket_qr_code_encodes_the_check_in_address(
     family: Family, make_activity: Callable[..., Activity], settings: Any
 ) -> None:
+    """The QR code on the page is exactly segno's code of the organisers' check-in URL
+    for this token (absolute, on the configured site address)."""
     settings.NOTIFY_SITE_URL = "https://linli.example.cn"
     activity = make_activity()
-    register_post(family.client(family.parent_user), activity, family.parent)
+    client = family.client(family.parent_user)
+    register_post(client, activity, family.parent)
     registration = Registration.objects.get()
-    from linli.activities.views_resident import checkin_url
-
-    class Request:
-        def build_absolute_uri(self, path: str) -> str:
-            raise AssertionError("the site address is configured")
-
-    url = checkin_url(Request(), registration)  # type: ignore[arg-type]
-    assert url == f"https://linli.example.cn/activities/manage/checkin/{registration.token}/"
+    page = client.get(f"/me/activities/ticket/{registration.token}/").content.decode()
+    url = f"https://linli.example.cn/activities/manage/checkin/{registration.token}/"
+    assert reverse("activities_manage:checkin", args=[registration.token]) in url
+    assert str(qr_svg(url, title="李梅的签到码")) in page
 
 
 def test_cancel_asks_on_its_own_page_then_promotes_the_waitlist(
