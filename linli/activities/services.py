@@ -483,12 +483,22 @@ def first_day(activity: Activity) -> dt.date:
     return timezone.localdate(first.starts_at) if first else timezone.localdate()
 
 
+def age_band_words(min_age: int | None, max_age: int | None) -> str:
+    """An age band in words: "6–12 岁", "60 岁及以上", "12 岁及以下" ("" when open)."""
+    if min_age is not None and max_age is not None:
+        return f"{min_age}–{max_age} 岁"
+    if min_age is not None:
+        return f"{min_age} 岁及以上"
+    if max_age is not None:
+        return f"{max_age} 岁及以下"
+    return ""
+
+
 def audience_problem(activity: Activity, p: Participant, on: dt.date) -> str | None:
     """Why ``p`` may not join ``activity`` (ages on ``on``), or ``None``."""
     born = p.born
     if activity.min_age is not None or activity.max_age is not None:
-        upper = "不限" if activity.max_age is None else activity.max_age
-        band = f"{activity.min_age or 0}–{upper} 岁"
+        band = age_band_words(activity.min_age, activity.max_age)
         if born is None:
             return f"本活动限 {band}，请填写出生日期"
         age = age_on(born, on)
@@ -524,7 +534,15 @@ def audience_problem(activity: Activity, p: Participant, on: dt.date) -> str | N
     return None
 
 
-def _price(activity: Activity, p: Participant, on: dt.date) -> tuple[int, str]:
+def registration_price(activity: Activity, p: Participant, on: dt.date) -> tuple[int, str]:
+    """What ``p`` pays for ``activity`` (fen) and why, with ages on ``on``.
+
+    A ``fee_scheme`` quotes a registry resident by the eligibility engine and a guest at the
+    scheme's list price; otherwise everyone pays ``fee_fen``.
+
+    Raises:
+        ActivityError: the scheme cannot quote (inactive, no list price for a guest).
+    """
     if activity.fee_scheme is None:
         return activity.fee_fen, (
             "免费" if activity.fee_fen == 0 else f"统一收费 {yuan(activity.fee_fen)}"
@@ -591,7 +609,7 @@ def registration_create(
         status = RegistrationStatus.WAITLISTED
     else:
         raise ActivityError(f"名额已满，候补也已满（{activity.waitlist_limit} 人）")
-    price_fen, reason = _price(activity, p, on)
+    price_fen, reason = registration_price(activity, p, on)
     try:
         with transaction.atomic():
             registration = Registration.objects.create(

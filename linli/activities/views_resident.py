@@ -49,13 +49,13 @@ from linli.activities.models import (
 from linli.activities.services import (
     ADULT_AGE,
     Participant,
-    _price,
     audience_problem,
     first_day,
     guardian_may_register,
     registration_cancel,
     registration_create,
     registration_feedback,
+    registration_price,
     waitlist_position,
 )
 from linli.activities.views import (
@@ -258,7 +258,7 @@ def _register_context(
     price = reason = ""
     if problem is None:
         try:
-            fen, reason = _price(activity, p, on)
+            fen, reason = registration_price(activity, p, on)
             price = "免费" if fen == 0 else yuan(fen)
         except ActivityError as error:
             problem = str(error)
