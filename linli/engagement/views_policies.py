@@ -180,11 +180,13 @@ class PolicyForm(forms.Form):
     grant_mode = forms.ChoiceField(
         label="兑现方式", choices=GrantMode.choices, widget=forms.RadioSelect
     )
-    valid_from = forms.DateField(label="生效日期", widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(
+        label="生效日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     valid_to = forms.DateField(
         label="失效日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="长期有效可不填",
     )
     source_url = forms.URLField(label="原文链接", required=False, assume_scheme="https")
