@@ -73,7 +73,11 @@ class NeedForm(forms.Form):
         label="紧急程度", choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
     headcount = forms.IntegerField(
-        label="涉及人数", min_value=1, max_value=100_000, initial=1, widget=forms.NumberInput
+        label="涉及人数",
+        min_value=1,
+        max_value=100_000,
+        initial=1,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
     def __init__(self, *args: Any, menu_item: MenuItem | None = None, **kwargs: Any) -> None:

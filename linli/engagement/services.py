@@ -232,7 +232,8 @@ def _event(need: Need, actor: AnyUser, from_status: str, to_status: str, note: s
 
 
 def _need_locked(need: Need) -> Need:
-    return Need.objects.select_for_update().select_related("area", "organization").get(pk=need.pk)
+    # No outer joins under FOR UPDATE (PostgreSQL refuses to lock a nullable side).
+    return Need.objects.select_for_update(of=("self",)).select_related("area").get(pk=need.pk)
 
 
 def _plan_check(
