@@ -616,3 +616,23 @@ def test_the_export_opens_with_both_sheets(
     masked = client_for(grid_worker).get(f"{BASE}{activity.pk}/export.xlsx")
     rows = list(load_workbook(io.BytesIO(masked.content))["报名"].iter_rows(values_only=True))
     assert rows[1][3] == "137****1111"
+
+
+def test_the_list_takes_the_same_number_of_queries_for_more_activities(
+    make_activity: MakeActivity, community_admin: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(community_admin)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(BASE).status_code == 200
+        return len(captured)
+
+    make_activity(title="甲", sessions=one_day(7))
+    few = queries()
+    for days in (8, 9, 10, 11):
+        make_activity(title=f"活动{days}", sessions=one_day(days))
+    assert queries() == few
