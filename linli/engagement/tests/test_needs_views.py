@@ -267,3 +267,17 @@ def test_staff_cannot_pick_an_organisation_outside_their_areas(
     )
     assert response.status_code == 400
     assert not Need.objects.exists()
+
+
+def test_board_queries_do_not_grow_with_rows(
+    client: Client,
+    raise_need: Callable[..., Need],
+    admin: User,
+    django_assert_max_num_queries: Callable[..., object],
+) -> None:
+    for i in range(12):
+        raise_need(title=f"需求 {i}")
+    client = as_user(client, admin)
+    with django_assert_max_num_queries(15):  # 13 today; an N+1 would add 12
+        response = client.get(BOARD)
+    assert response.content.decode().count('class="need-row"') == 12
