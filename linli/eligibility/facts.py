@@ -17,6 +17,7 @@ import datetime as dt
 from typing import Any
 
 from linli.common.identity import age_on
+from linli.orgs.models import OrgKind
 from linli.people.models import CARE_TAGS, ResidenceType, Sex
 
 
@@ -53,7 +54,7 @@ RESIDENT_FACTS: dict[str, Fact] = {
 
 #: Organisation facts for policy matching (issue 6).
 ORGANIZATION_FACTS: dict[str, Fact] = {
-    "kind": Fact("单位类型", "text"),
+    "kind": Fact("单位类型", "text", dict(OrgKind.choices)),
     "industry": Fact("行业", "text"),
     "size": Fact(
         "企业规模", "text", {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"}

@@ -166,3 +166,6 @@ class NeedAdmin(ScopedHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+from linli.engagement import admin_policies  # noqa: E402,F401  (registers Policy and PolicyMatch)

@@ -187,7 +187,7 @@ def test_menu_item_and_council_of_another_community_are_refused(
 # --- transitions ----------------------------------------------------------------------------
 
 
-LEGAL = [(src, dst) for src, targets in NEED_TRANSITIONS.items() for dst in targets]
+LEGAL = [(src, dst) for src, targets in NEED_TRANSITIONS.items() for dst in sorted(targets)]
 ILLEGAL = [
     (src, dst)
     for src, dst in itertools.product(NeedStatus.values, NeedStatus.values)
