@@ -38,5 +38,6 @@ urlpatterns = [
     path("activities/manage/", include("linli.activities.urls_manage")),
     path("activities/", include("linli.activities.urls")),
     path("me/activities/", include("linli.activities.urls_resident")),
+    path("me/needs/", include("linli.engagement.urls_resident")),
     path("", include("linli.people.urls")),
 ]

@@ -372,3 +372,15 @@ def need_timeline(need: Need, *, names: bool = True) -> list[TimelineRow]:
                 who = "本单位" if actor.pk in ours else "社区工作人员"
         rows.append(TimelineRow(at=event.at, what=what, who=who, note=event.note))
     return rows
+
+
+# --- residents ------------------------------------------------------------------------------
+
+
+def needs_for_resident_account(user: AnyUser) -> QuerySet[Need]:
+    """Needs raised for the residents a resident account may act for (newest first)."""
+    from linli.accounts.selectors import residents_actable_by
+
+    return Need.objects.filter(resident__in=residents_actable_by(user)).select_related(
+        "resident", "menu_item", "activity", "partner"
+    )

@@ -139,9 +139,19 @@ def _raiser_check(
             return organization.area
         raise NotAllowed("您只能为本单位（或您负责区域内的单位）提出需求")
     assert resident is not None
+    if may_act_for_resident(actor, resident):
+        return resident.area
     if not holds_role_over(actor, resident.area, STAFF_ROLES):
         raise NotAllowed("该居民不在您负责的区域内，不能代为提出需求")
     return resident.area
+
+
+def may_act_for_resident(actor: AnyUser, resident: Resident) -> bool:
+    """Whether ``actor`` is a resident account acting for ``resident``: themself or a
+    relative who consented (:func:`linli.accounts.selectors.residents_actable_by`)."""
+    from linli.accounts.selectors import residents_actable_by
+
+    return residents_actable_by(actor).filter(pk=resident.pk).exists()
 
 
 @transaction.atomic
@@ -378,19 +388,24 @@ def need_activity_link(*, need: Need, actor: AnyUser, activity: Activity) -> Nee
 
 @transaction.atomic
 def need_rate(*, need: Need, actor: AnyUser, rating: int, comment: str = "") -> Need:
-    """The raising organisation rates a finished need: ``rating`` 1–5 stars, ``comment``
-    at most 300 characters. Once only: the first rating stands (it feeds the community's
-    satisfaction figures, and a rating that can be changed can be pressed for).
+    """The raising organisation (or resident) rates a finished need: ``rating`` 1–5
+    stars, ``comment`` at most 300 characters. Once only: the first rating stands (it
+    feeds the community's satisfaction figures, and a rating that can be changed can be
+    pressed for).
 
     Writes a :class:`NeedEvent` done→done with the stars.
 
     Raises:
-        NotAllowed: the actor is not an enterprise contact of the raising organisation.
+        NotAllowed: the actor is not an enterprise contact of the raising organisation, nor
+            (for a resident's need) the resident's account or a consented relative's.
         IllegalTransition: the need is not done, or already rated (409).
         EngagementError: rating not a whole number 1–5, comment too long.
     """
     orgs = {o.pk for o in contact_organizations(actor)}
-    if need.organization_id is None or need.organization_id not in orgs:
+    if need.resident is not None:
+        if not may_act_for_resident(actor, need.resident):
+            raise NotAllowed("只有提出需求的居民（或其授权家人）可以评价")
+    elif need.organization_id is None or need.organization_id not in orgs:
         raise NotAllowed("只有提出需求的单位可以评价")
     need = _need_locked(need)
     if need.status != NeedStatus.DONE:
