@@ -192,13 +192,18 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _need(request, pk))
 
 
-@require_POST
-@contact_required
-def need_rate(request: HttpRequest, pk: int) -> HttpResponse:
-    need = _need(request, pk)
+def rate_submit(
+    request: HttpRequest,
+    need: Need,
+    detail: Callable[..., HttpResponse],
+    done: str,
+) -> HttpResponse:
+    """Shared by the enterprise and resident pages: check the rating form, rate through
+    :func:`linli.engagement.services.need_rate`, redirect to ``done`` (a URL name taking
+    ``pk``) or show ``detail(request, need, form, status=…)`` with the error."""
     form = RateForm(request.POST)
     if not form.is_valid():
-        return _detail(request, need, form, status=400)
+        return detail(request, need, form, status=400)
     try:
         services.need_rate(
             need=need,
@@ -209,6 +214,12 @@ def need_rate(request: HttpRequest, pk: int) -> HttpResponse:
     except EngagementError as err:
         add_service_error(form, err)
         need.refresh_from_db()
-        return _detail(request, need, form, status=err.http_status)
+        return detail(request, need, form, status=err.http_status)
     messages.success(request, "谢谢您的评价！")
-    return redirect("engagement_biz:need", pk=need.pk)
+    return redirect(done, pk=need.pk)
+
+
+@require_POST
+@contact_required
+def need_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    return rate_submit(request, _need(request, pk), _detail, "engagement_biz:need")

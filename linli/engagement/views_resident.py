@@ -32,7 +32,7 @@ from linli.engagement import selectors, services
 from linli.engagement.errors import EngagementError
 from linli.engagement.forms import NeedForm, RateForm, add_service_error
 from linli.engagement.models import Need, NeedStatus
-from linli.engagement.views_biz import steps
+from linli.engagement.views_biz import rate_submit, steps
 from linli.people.models import Resident
 
 View = Callable[..., HttpResponseBase]
@@ -142,20 +142,4 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @resident_required
 def need_rate(request: HttpRequest, pk: int) -> HttpResponse:
-    need = _need(request, pk)
-    form = RateForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, need, form, status=400)
-    try:
-        services.need_rate(
-            need=need,
-            actor=request.user,
-            rating=form.cleaned_data["rating"],
-            comment=form.cleaned_data["comment"],
-        )
-    except EngagementError as err:
-        add_service_error(form, err)
-        need.refresh_from_db()
-        return _detail(request, need, form, status=err.http_status)
-    messages.success(request, "谢谢您的评价！")
-    return redirect("resident_needs:need", pk=need.pk)
+    return rate_submit(request, _need(request, pk), _detail, "resident_needs:need")
