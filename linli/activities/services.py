@@ -780,6 +780,23 @@ def current_session(activity: Activity, now: dt.datetime | None = None) -> Sessi
     )
 
 
+def _check_window(session: Session, method: str, now: dt.datetime) -> None:
+    """Check-in opens ``CHECKIN_EARLY`` before the start for every method; a QR scan closes
+    at the end, while staff may still record attendance by hand (``manual``) afterwards,
+    from a paper list.
+
+    Raises:
+        ActivityError: too early, or a QR scan after the session ended.
+    """
+    opens = session.starts_at - CHECKIN_EARLY
+    if now < opens:
+        raise ActivityError(
+            f"该场次还未开始签到（{timezone.localtime(opens):%m月%d日 %H:%M} 起可签到）"
+        )
+    if method != "manual" and now > session.ends_at:
+        raise ActivityError("该场次已结束，不能再扫码签到；如需补录请在签到表中人工登记")
+
+
 @transaction.atomic
 def checkin(
     *,
@@ -791,11 +808,13 @@ def checkin(
 ) -> CheckIn:
     """Check a registration in at ``session`` (default: the session open now).
 
+    Time window (every method): not before ``CHECKIN_EARLY`` ahead of the start; a QR scan
+    (``method="qr"``) only until the session ends, by hand (``"manual"``) also afterwards.
     Idempotent: a second scan answers ``already=True`` with the first time.
 
     Raises:
         ActivityError: unknown code, a waitlisted or cancelled registration, no session open
-            for check-in now, a session of another activity.
+            for check-in now, a session of another activity, outside the time window.
     """
     now = now or timezone.now()
     registration = (
@@ -817,6 +836,7 @@ def checkin(
         raise ActivityError("签到码不属于本活动")
     elif session.cancelled:
         raise ActivityError("该场次已取消")
+    _check_window(session, method, now)
     existing = Attendance.objects.filter(registration=registration, session=session).first()
     if existing is not None:
         return CheckIn(existing, True)

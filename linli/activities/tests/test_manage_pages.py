@@ -33,7 +33,7 @@ from linli.activities.models import (
     Venue,
 )
 from linli.activities.services import Participant, registration_create
-from linli.activities.tests.conftest import guest, local_day, next_weekday
+from linli.activities.tests.conftest import backdate, guest, local_day, next_weekday
 from linli.common.models import CalendarOverride, PiiAccessLog
 from linli.engagement.models import Need
 from linli.orgs.models import Organization
@@ -575,15 +575,32 @@ def test_the_door_finds_by_phone_tail_and_counts(open_now: Activity, community_a
     assert Attendance.objects.get().method == "manual"
 
 
+def test_the_door_refuses_a_session_that_has_not_opened(
+    make_activity: MakeActivity, community_admin: User
+) -> None:
+    activity = make_activity(sessions=one_day(3))
+    registration = registration_create(activity=activity, participant=guest("王强")).registration
+    session = activity.sessions.get()
+    url = f"{BASE}{activity.pk}/door/"
+    early = client_for(community_admin).post(
+        url, {"registration": registration.pk, "session": session.pk}
+    )
+    assert early.status_code == 400 and "还未开始签到" in text(early)
+    assert not Attendance.objects.exists()
+
+
 def test_the_attendance_grid_marks_and_takes_back_by_hand(
     make_activity: MakeActivity, community_admin: User
 ) -> None:
     activity = make_activity(sessions=[*one_day(7), *one_day(14)])
     registration = registration_create(activity=activity, participant=guest("王强")).registration
-    _first, second = activity.sessions.order_by("starts_at")
+    backdate(activity, 10)  # the first session was 3 days ago, the second is 4 days ahead
+    first, second = activity.sessions.order_by("starts_at")
     client = client_for(community_admin)
     url = f"{BASE}{activity.pk}/attendance/"
-    mark = {"registration": registration.pk, "session": second.pk, "action": "in"}
+    ahead = client.post(url, {"registration": registration.pk, "session": second.pk})
+    assert ahead.status_code == 400 and "还未开始签到" in text(ahead)
+    mark = {"registration": registration.pk, "session": first.pk, "action": "in"}
     assert client.post(url, mark).status_code == 302
     page = text(client.get(url))
     assert "✓" in page and "人工" in page and "1 / 2" in page

@@ -466,6 +466,47 @@ def test_checkin_opens_30_minutes_before_and_closes_at_the_end(
     assert not Attendance.objects.exists()
 
 
+def test_no_checkin_of_any_kind_before_the_window_opens(make_activity: MakeActivity) -> None:
+    activity = make_activity()
+    registration = register(activity)
+    session = activity.sessions.get()
+    early = session.starts_at - dt.timedelta(minutes=31)
+    for method in ("qr", "manual"):
+        with pytest.raises(ActivityError, match="还未开始签到"):
+            checkin(token=registration.token, session=session, method=method, now=early)
+    assert not Attendance.objects.exists()
+
+
+def test_a_qr_scan_is_refused_after_the_session_ended(make_activity: MakeActivity) -> None:
+    activity = make_activity()
+    registration = register(activity)
+    session = activity.sessions.get()
+    late = session.ends_at + dt.timedelta(minutes=1)
+    with pytest.raises(ActivityError, match="不能再扫码签到"):
+        checkin(token=registration.token, session=session, method="qr", now=late)
+    assert not Attendance.objects.exists()
+
+
+def test_staff_record_attendance_by_hand_after_the_session_ended(
+    make_activity: MakeActivity,
+) -> None:
+    activity = make_activity()
+    registration = register(activity)
+    session = activity.sessions.get()
+    late = session.ends_at + dt.timedelta(days=2)
+    done = checkin(token=registration.token, session=session, method="manual", now=late)
+    assert not done.already and done.attendance.method == "manual"
+
+
+def test_checkin_by_hand_opens_30_minutes_before_the_start(make_activity: MakeActivity) -> None:
+    activity = make_activity()
+    registration = register(activity)
+    session = activity.sessions.get()
+    opens = session.starts_at - dt.timedelta(minutes=30)
+    done = checkin(token=registration.token, session=session, method="manual", now=opens)
+    assert done.attendance.checked_in_at == opens
+
+
 def test_checkin_refuses_a_session_of_another_activity(make_activity: MakeActivity) -> None:
     mine = make_activity(title="甲")
     other = make_activity(title="乙", sessions=one_session(8))
@@ -494,7 +535,10 @@ def test_checkin_refuses_waitlisted_and_cancelled_and_unknown_codes(
 def test_a_mistaken_checkin_can_be_taken_back(make_activity: MakeActivity) -> None:
     activity = make_activity()
     registration = register(activity)
-    done = checkin(token=registration.token, session=activity.sessions.get(), method="manual")
+    session = activity.sessions.get()
+    done = checkin(
+        token=registration.token, session=session, method="manual", now=session.starts_at
+    )
     attendance_undo(attendance=done.attendance)
     assert not Attendance.objects.exists()
 
