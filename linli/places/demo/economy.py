@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import timezone
 
 from linli.accounts.models import ResidentAccount
@@ -440,14 +441,43 @@ RELAY_NOTES = {
 }
 
 
+def _disabled_staff_at_the_plant() -> None:
+    """Two disabled residents of working age of the street (the industrial community's
+    first) work at the concrete plant, so the disabled-employment relief has an
+    enterprise to match there."""
+    plant = (
+        Organization.objects.filter(kind=OrgKind.ENTERPRISE, industry__startswith="制造业（水泥")
+        .order_by("pk")
+        .first()
+    )
+    industrial = _community("凤城工业集中区社区")
+    if plant is None or industrial is None:
+        return
+    today = timezone.localdate()
+    street = industrial.parent or industrial
+    workers = Resident.objects.filter(
+        area__path__startswith=street.path,
+        disabled=True,
+        birth_date__gt=_years_before(today, 55),
+        birth_date__lt=_years_before(today, 20),
+    ).order_by(Case(When(area__path__startswith=industrial.path, then=0), default=1), "pk")[:2]
+    Resident.objects.filter(pk__in=[w.pk for w in workers]).update(employer=plant)
+
+
 def _policies(community: Area, admin: Any, counts: dict[str, int]) -> None:
     """The policy relay's library for the office community, with its explanations, and
     one 免申即享 benefit. Internship bases: the community's IT and research enterprises
-    with at least 20 employees, at least two (a demo rule; the real list comes from the
-    labour bureau).
+    with at least 20 employees, at least two, and the health-check centre (a demo rule; the
+    real list comes from the labour bureau). The disabled-employment relief applies to the
+    whole street (the concrete plant employs two disabled residents).
     """
     from linli.engagement.models import GrantMode, PolicyMatch
-    from linli.engagement.policies import IT_INDUSTRIES, demo_policies, policy_note_add, policy_save
+    from linli.engagement.policies import (
+        IT_INDUSTRIES,
+        demo_policy_fields,
+        policy_note_add,
+        policy_save,
+    )
 
     firms = Organization.objects.filter(
         area__path__startswith=community.path, kind=OrgKind.ENTERPRISE
@@ -463,8 +493,18 @@ def _policies(community: Area, admin: Any, counts: dict[str, int]) -> None:
             .order_by("-employee_count", "pk")
             .values_list("pk", flat=True)[: 2 - len(bases)]
         )
+    health = Organization.objects.filter(name="宁夏阅海健康体检中心有限公司").first()
+    if health is not None:  # the health-check centre trains interns too
+        bases.append(health.pk)
     Organization.objects.filter(pk__in=bases).update(internship_base=True)
-    policies = demo_policies(community, actor=None)
+    _disabled_staff_at_the_plant()
+    street = community.parent or community
+    policies = []
+    valid_from = dt.date(timezone.localdate().year, 1, 1)
+    for fields in demo_policy_fields(community, valid_from):
+        if fields["title"] == "安置残疾人就业税收优惠":
+            fields["area"] = street  # a national rule: every community of the street
+        policies.append(policy_save(actor=None, **fields))
     policies.append(
         policy_save(
             actor=None,

@@ -59,5 +59,10 @@ def test_the_demo_has_the_reports_activities() -> None:
     assert voucher.matches.exists()
     assert set(voucher.matches.values_list("status", flat=True)) == {"granted"}
     assert intern.notes.exists()
+    health = Organization.objects.get(name="宁夏阅海健康体检中心有限公司")
+    assert intern.matches.filter(organization=health, status="notified").exists()
+    relief = Policy.objects.get(title="安置残疾人就业税收优惠")
+    assert relief.area.kind == "street"
+    assert relief.matches.filter(organization__industry__startswith="制造业（水泥").exists()
     phone_class = Activity.objects.get(title__contains="智能手机")
     assert phone_class.registrations.filter(resident__isnull=False).count() == 1
