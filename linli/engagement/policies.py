@@ -332,11 +332,14 @@ def _start(match: PolicyMatch, policy: Policy, now: dt.datetime, automatic: bool
 
 
 def benefit_text(policy: Policy) -> str:
-    """ "每人 1950.00 元（青年就业见习补贴）" style text of what the policy gives."""
+    """ "青年就业见习补贴（每人1950.00 元）" style text of what the policy gives.
+
+    ``yuan()`` already ends in 元, so nothing is appended after it.
+    """
     if policy.benefit_fen is None:
         return policy.benefit
     unit = f"每{policy.benefit_unit}" if policy.benefit_unit else ""
-    return f"{policy.benefit}（{unit}{yuan(policy.benefit_fen)} 元）"
+    return f"{policy.benefit}（{unit}{yuan(policy.benefit_fen)}）"
 
 
 def _message(policy: Policy, match: PolicyMatch) -> tuple[str, str]:

@@ -575,10 +575,12 @@ def matches_export(request: HttpRequest, pk: int) -> HttpResponse:
                 m.get_status_display(),
                 m.reasons,
                 *(_local(t) for t in (m.matched_at, m.notified_at, m.applied_at, m.outcome_at)),
-                yuan(m.granted_fen) if m.granted_fen is not None else "",
+                Decimal(m.granted_fen) / 100 if m.granted_fen is not None else None,
                 m.outcome_note,
             ]
         )
+    for cell in sheet["J"][1:]:
+        cell.number_format = "0.00"  # a number of yuan, so Excel can sum it
     for column, width in zip(
         "ABCDEFGHIJK", (28, 22, 16, 10, 50, 17, 17, 17, 17, 14, 30), strict=True
     ):

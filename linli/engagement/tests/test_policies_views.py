@@ -311,3 +311,39 @@ def test_contact_downloads_a_note_of_their_policy_only(
     assert client.get(f"/biz/policies/notes/{note.pk}/file/").status_code == 200
     client.force_login(contact_for(orgs["restaurant"]))
     assert client.get(f"/biz/policies/notes/{note.pk}/file/").status_code == 404
+
+
+# --- money reads once as 元 -----------------------------------------------------------------
+
+
+def test_amounts_read_yuan_once_on_every_page_and_in_the_notification(
+    client, areas, orgs, policy_admin, software_contact
+):
+    policy = policies.policy_save(
+        actor=policy_admin,
+        **policy_fields(
+            areas["community"],
+            grant_mode=GrantMode.AUTOMATIC,
+            benefit_fen=200_000,
+            benefit_unit="家",
+        ),
+    )
+    match = policy.matches.get()
+    client.force_login(software_contact)
+    pages = [client.get("/biz/policies/"), client.get(f"/biz/policies/{match.pk}/")]
+    client.force_login(policy_admin)
+    pages.append(client.get(f"/engagement/policies/{policy.pk}/"))
+    note = software_contact.notifications.get()
+    for text in [p.content.decode() for p in pages] + [note.body]:
+        assert "2000.00 元" in text and "元 元" not in text
+
+
+def test_export_gives_the_granted_amount_as_a_number_of_yuan(client, areas, orgs, policy_admin):
+    policy = policies.policy_save(
+        actor=policy_admin,
+        **policy_fields(areas["community"], grant_mode=GrantMode.AUTOMATIC, benefit_fen=195_050),
+    )
+    client.force_login(policy_admin)
+    response = client.get(f"/engagement/policies/{policy.pk}/matches.xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][9] == "兑现金额（元）" and rows[1][9] == 1950.5
