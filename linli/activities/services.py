@@ -133,7 +133,10 @@ def _check_sessions(
     ordered = sorted(
         ((_local(s), _local(e), t.strip()) for s, e, t in sessions), key=lambda x: x[0]
     )
+    now = timezone.now()
     for index, (start, end, _title) in enumerate(ordered):
+        if start < now:
+            raise ActivityError(f"第 {index + 1} 个场次的时间已过", field="sessions")
         problem = venue_problem(venue, start, end)
         if problem:
             raise ActivityError(f"第 {index + 1} 个场次：{problem}", field="sessions")
@@ -255,8 +258,9 @@ def activity_create(
     """Create an activity with its sessions (draft, or published with ``publish``).
 
     Raises:
-        ActivityError: empty title, bad capacity or age band, a session outside the venue's
-            windows, overlapping sessions, the venue taken, a venue of another community.
+        ActivityError: empty title, bad capacity or age band, a session starting in the
+            past, a session outside the venue's windows, overlapping sessions, the venue
+            taken, a venue of another community.
     """
     title = title.strip()
     if not title:
@@ -315,7 +319,7 @@ def activity_publish(*, activity: Activity, actor: Any) -> Activity:
 
     Raises:
         ActivityConflict: not a draft.
-        ActivityError: a session no longer fits the venue.
+        ActivityError: a session no longer fits the venue, or has started meanwhile.
     """
     activity = _locked(activity)
     if activity.status != ActivityStatus.DRAFT:

@@ -160,9 +160,11 @@ def _live_sessions() -> QuerySet[Session]:
 
 def with_counts(activities: QuerySet[Activity]) -> QuerySet[Activity]:
     """``activities`` annotated with ``next_start``/``next_end`` (the next live session not
-    yet ended, else ``None``), ``session_count`` (live sessions), ``confirmed`` and
+    yet ended, else ``None``), ``last_start`` (the start of the last session not cancelled:
+    registration ends then), ``session_count`` (live sessions), ``confirmed`` and
     ``waiting`` (registration counts)."""
     live = _live_sessions()
+    last = Session.objects.filter(activity=OuterRef("pk"), cancelled=False).order_by("-starts_at")
     all_live = (
         Session.objects.filter(activity=OuterRef("pk"), cancelled=False)
         .order_by()
@@ -173,6 +175,7 @@ def with_counts(activities: QuerySet[Activity]) -> QuerySet[Activity]:
     return activities.annotate(
         next_start=Subquery(live.values("starts_at")[:1]),
         next_end=Subquery(live.values("ends_at")[:1]),
+        last_start=Subquery(last.values("starts_at")[:1]),
         session_count=Coalesce(Subquery(all_live), 0),
         confirmed=Count(
             "registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)
@@ -227,15 +230,21 @@ class Places:
         return self.state in ("open", "waitlist")
 
 
-def places(activity: Activity, confirmed: int, waiting: int) -> Places:
+def places(
+    activity: Activity, confirmed: int, waiting: int, last_start: dt.datetime | None = None
+) -> Places:
     """What the list and the detail page say about places (``剩余 5 个名额``,
-    ``已满，可候补``, ``报名已截止``…) at this moment."""
+    ``已满，可候补``, ``报名已截止``…) at this moment; ``last_start`` is the start of the
+    last session (registration ends then, as in
+    :func:`linli.activities.services.registration_create`)."""
     now = timezone.now()
     left = max(activity.capacity - confirmed, 0)
     if activity.status == ActivityStatus.CANCELLED:
         return Places("活动已取消", "closed", 0)
     if activity.status == ActivityStatus.FINISHED:
         return Places("活动已结束", "closed", 0)
+    if last_start is not None and last_start <= now:
+        return Places("活动已开始，报名已截止", "closed", left)
     if activity.status != ActivityStatus.PUBLISHED or (
         activity.registration_closes is not None and now > activity.registration_closes
     ):
@@ -255,7 +264,7 @@ def card(activity: Any) -> dict[str, Any]:
     return {
         "activity": activity,
         "when": local_span(activity.next_start, activity.next_end) if activity.next_start else "",
-        "places": places(activity, activity.confirmed, activity.waiting),
+        "places": places(activity, activity.confirmed, activity.waiting, activity.last_start),
         "audience": audience_text(activity),
         "fee": fee_text(activity),
     }

@@ -79,6 +79,21 @@ def test_places_left_counts_confirmed_registrations_then_offers_the_waitlist(
     assert "已满，可候补" in card and "剩余" not in card
 
 
+def test_an_activity_under_way_offers_no_places_and_no_register(
+    client: Client, make_activity: Callable[..., Activity]
+) -> None:
+    # given an activity whose only session started an hour ago and runs for two more
+    activity = make_activity(title="正在进行的活动")
+    Session.objects.filter(activity=activity).update(
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+        ends_at=timezone.now() + dt.timedelta(hours=2),
+    )
+    card = card_of(text(client.get("/activities/")), "正在进行的活动")
+    assert "报名已截止" in card and "剩余" not in card
+    detail = text(client.get(f"/activities/{activity.pk}/"))
+    assert "报名已截止" in detail and "剩余" not in detail and 'id="register"' not in detail
+
+
 def test_registration_not_yet_open_says_when(
     client: Client, make_activity: Callable[..., Activity]
 ) -> None:

@@ -36,7 +36,14 @@ from linli.activities.services import (
     timetable,
     waitlist_position,
 )
-from linli.activities.tests.conftest import guest, local_at, local_day, next_weekday, one_session
+from linli.activities.tests.conftest import (
+    backdate,
+    guest,
+    local_at,
+    local_day,
+    next_weekday,
+    one_session,
+)
 from linli.common.models import CalendarOverride
 from linli.notify.models import Delivery
 from linli.orgs.models import Organization
@@ -309,6 +316,20 @@ def test_a_draft_holds_no_venue_but_publishing_rechecks(make_activity: MakeActiv
     assert draft.status == ActivityStatus.DRAFT
 
 
+def test_a_session_in_the_past_is_refused_on_create(make_activity: MakeActivity) -> None:
+    with pytest.raises(ActivityError, match="第 1 个场次的时间已过"):
+        make_activity(sessions=[one_session(3)[0], one_session(-1)[0], one_session(5)[0]])
+    assert not Activity.objects.exists()
+
+
+def test_a_draft_whose_session_passed_cannot_be_published(make_activity: MakeActivity) -> None:
+    draft = backdate(make_activity(publish=False, sessions=one_session(1)), 2)
+    with pytest.raises(ActivityError, match="第 1 个场次的时间已过"):
+        activity_publish(activity=draft, actor=None)
+    draft.refresh_from_db()
+    assert draft.status == ActivityStatus.DRAFT
+
+
 def test_publishing_twice_is_a_conflict(make_activity: MakeActivity) -> None:
     with pytest.raises(ActivityConflict, match="不能发布"):
         activity_publish(activity=make_activity(), actor=None)
@@ -402,7 +423,7 @@ def test_a_draft_takes_no_registration(make_activity: MakeActivity) -> None:
 
 
 def test_after_the_last_session_started_no_registration(make_activity: MakeActivity) -> None:
-    activity = make_activity(sessions=one_session(-1))
+    activity = backdate(make_activity(sessions=one_session(1)), 2)
     with pytest.raises(ActivityConflict, match="活动已开始"):
         register(activity)
 
@@ -547,7 +568,8 @@ def test_a_mistaken_checkin_can_be_taken_back(make_activity: MakeActivity) -> No
 
 
 def test_feedback_rules(make_activity: MakeActivity) -> None:
-    course = make_activity(sessions=[one_session(-1)[0], one_session(6)[0]], capacity=1)
+    course = make_activity(sessions=[one_session(1)[0], one_session(8)[0]], capacity=1)
+    backdate(course, 2)  # the first session was yesterday
     rated = register(course)
     waiting = register(course)
     saved = registration_feedback(registration=rated, rating=5, comment=" 讲得很好 ")
