@@ -68,6 +68,14 @@ MOVE_WORDS: dict[str, str] = {
     NeedStatus.DONE: "办结",
     NeedStatus.DECLINED: "不予受理",
 }
+#: Confirmation after a move: "需求 XQ… <words>" (the status labels already start with 已).
+MOVED_WORDS: dict[str, str] = {
+    NeedStatus.ACCEPTED: "已受理",
+    NeedStatus.PLANNED: "已安排",
+    NeedStatus.IN_PROGRESS: "已开始办理",
+    NeedStatus.DONE: "已办结",
+    NeedStatus.DECLINED: "已标为“未能受理”",
+}
 EXPORT_COLUMNS = [
     "编号",
     "提出单位/居民",
@@ -309,7 +317,7 @@ def need_move(request: HttpRequest, pk: int) -> HttpResponse:
         add_service_error(form, err)
         need.refresh_from_db()
         return _detail(request, need, bound=form, status=err.http_status)
-    messages.success(request, f"需求 {need.number} 已{NeedStatus(data['to']).label}")
+    messages.success(request, f"需求 {need.number} {MOVED_WORDS[data['to']]}")
     return redirect("engagement:need", pk=need.pk)
 
 

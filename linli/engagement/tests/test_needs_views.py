@@ -184,6 +184,32 @@ def test_planning_from_the_menu_offers_a_new_activity_link(
     assert need.status == NeedStatus.PLANNED and need.menu_item == menu_item
 
 
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (["accepted"], "已受理"),
+        (["accepted", "planned"], "已安排"),
+        (["accepted", "planned", "in_progress"], "已开始办理"),
+        (["accepted", "planned", "done"], "已办结"),
+        (["declined"], "已标为“未能受理”"),
+    ],
+)
+def test_each_move_is_confirmed_in_plain_words(
+    client: Client,
+    need: Need,
+    admin: User,
+    move: Callable[..., Need],
+    path: list[str],
+    message: str,
+) -> None:
+    for step in path[:-1]:
+        move(need, step)
+    data = {"to": path[-1], "plan_note": "社区统一安排", "declined_reason": "超出社区服务范围"}
+    response = as_user(client, admin).post(f"/engagement/needs/{need.pk}/move/", data, follow=True)
+    page = response.content.decode()
+    assert f"需求 {need.number} {message}" in page and "已已" not in page
+
+
 def test_illegal_move_is_409_with_the_reason(client: Client, need: Need, admin: User) -> None:
     response = as_user(client, admin).post(f"/engagement/needs/{need.pk}/move/", {"to": "done"})
     assert response.status_code == 409
