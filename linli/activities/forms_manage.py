@@ -298,6 +298,20 @@ class SearchForm(forms.Form):
     )
 
 
+def _employer_choices(form: forms.Form, user: AnyUser, employer: Organization | None) -> None:
+    """The ``organization`` choices of a registering form: with ``employer`` (an enterprise
+    contact registering for an activity it does not organise) that one organisation,
+    preselected and required; else the organisations ``user`` may invite or organise."""
+    field = form.fields["organization"]
+    if employer is None:
+        field.queryset = invitable_orgs(user) | organisers_for(user)  # type: ignore[attr-defined]
+        return
+    field.queryset = Organization.objects.filter(pk=employer.pk)  # type: ignore[attr-defined]
+    field.required = True
+    field.empty_label = None  # type: ignore[attr-defined]
+    form.initial["organization"] = employer.pk
+
+
 class ParticipantForm(forms.Form):
     """One person registered by staff or an enterprise contact: a registry resident
     (``resident``, staff only) or a guest by name, phone and birth date; a child with the
@@ -318,9 +332,11 @@ class ParticipantForm(forms.Form):
     guardian_name = forms.CharField(label="家长姓名", max_length=50, required=False)
     guardian_phone = forms.CharField(label="家长手机号", max_length=20, required=False)
 
-    def __init__(self, *args: Any, user: AnyUser, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: AnyUser, employer: Organization | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = invitable_orgs(user) | organisers_for(user)  # type: ignore[attr-defined]
+        _employer_choices(self, user, employer)
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
@@ -368,9 +384,11 @@ class BulkForm(forms.Form):
         error_messages={"invalid_choice": "该单位不可选"},
     )
 
-    def __init__(self, *args: Any, user: AnyUser, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: AnyUser, employer: Organization | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = invitable_orgs(user) | organisers_for(user)  # type: ignore[attr-defined]
+        _employer_choices(self, user, employer)
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}

@@ -8,7 +8,9 @@ Who manages an activity (:func:`activities_managed_by`):
   assigned area down to community level (a grid worker helps run the activities of the
   community their grid belongs to, e.g. at the door);
 * an enterprise contact (``Assignment`` role ``enterprise_contact`` with an
-  ``organization``) — the activities that organisation organises.
+  ``organization``) — the activities that organisation organises; besides, they register
+  their own employees for any published activity whose audience admits them
+  (:func:`activity_to_register`), on the register-one and bulk pages only.
 
 Anyone else sees nothing; the pages answer 404 for an activity or check-in code outside
 the user's activities, exactly like a missing one (no leak of who registered).
@@ -31,6 +33,7 @@ from linli.activities.models import (
     Activity,
     ActivityStatus,
     Attendance,
+    Audience,
     Registration,
     RegistrationStatus,
     Session,
@@ -157,6 +160,52 @@ def activity_for(user: AnyUser, pk: int) -> Activity:
     if activity is None:
         raise Http404("没有找到这个活动，或您无权管理它")
     return activity
+
+
+def employer_admitted(user: AnyUser, activity: Activity) -> Organization | None:
+    """The organisation whose employees enterprise contact ``user`` may register for
+    ``activity`` without organising it, or ``None``.
+
+    Only a published activity, and only an organisation ``user`` is the contact of whose
+    employees the audience admits: ``public``; ``employees`` and ``employees_children``
+    (the organisation lies in the activity's community); ``invited`` (it is invited).
+    """
+    scope = manager_scope(user)
+    if not scope.orgs or activity.status != ActivityStatus.PUBLISHED:
+        return None
+    orgs = Organization.objects.filter(pk__in=scope.orgs).select_related("area").order_by("pk")
+    audience = activity.audience
+    if audience == Audience.PUBLIC:
+        return orgs.first()
+    if audience in (Audience.EMPLOYEES, Audience.EMPLOYEES_CHILDREN):
+        return orgs.filter(area__path__startswith=activity.area.path).first()
+    if audience == Audience.INVITED:
+        return orgs.filter(pk__in=activity.invited_orgs.values("pk")).first()
+    return None
+
+
+def activity_to_register(user: AnyUser, pk: int) -> tuple[Activity, Organization | None]:
+    """The activity ``pk`` for the register-one and bulk pages, with the fixed employer.
+
+    ``(activity, None)`` when ``user`` manages it (:func:`activity_for`); ``(activity,
+    org)`` when ``user`` is an enterprise contact whose organisation ``org`` the audience
+    admits (:func:`employer_admitted`) — they register their own employees only.
+
+    Raises:
+        Http404: neither.
+    """
+    managed = activities_managed_by(user).filter(pk=pk).first()
+    if managed is not None:
+        return managed, None
+    activity = (
+        Activity.objects.select_related("venue", "area", "organiser")
+        .filter(pk=pk, status=ActivityStatus.PUBLISHED)
+        .first()
+    )
+    employer = employer_admitted(user, activity) if activity is not None else None
+    if activity is None or employer is None:
+        raise Http404("没有找到这个活动，或您无权为它报名")
+    return activity, employer
 
 
 def registration_by_token(user: AnyUser, token: Any) -> Registration:

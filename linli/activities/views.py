@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
-from linli.activities import calendar
+from linli.activities import calendar, selectors
 from linli.activities.models import (
     Activity,
     ActivityStatus,
@@ -318,7 +318,9 @@ def venue_hours(activity: Activity) -> list[str]:
 
 @require_safe
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """``/activities/<id>/``: timetable, venue, audience rules, fee, and 报名."""
+    """``/activities/<id>/``: timetable, venue, audience rules, fee, and 报名 (for an
+    enterprise contact whose employees the audience admits: 为本单位职工报名, the bulk
+    page)."""
     activity = _visible(pk)
     now = timezone.now()
     sessions: list[dict[str, Any]] = [
@@ -331,6 +333,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         **card(activity),
+        "employer": selectors.employer_admitted(request.user, activity),
         "sessions": sessions,
         "live_count": sum(1 for s in sessions if not s["session"].cancelled),
         "place": calendar.venue_place(activity),

@@ -321,11 +321,14 @@ def registration_cancel_view(request: HttpRequest, pk: int, rid: int) -> HttpRes
 @manage_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def register_one(request: HttpRequest, pk: int) -> HttpResponse:
-    """One person; staff may search the registry (``?q=`` phone or name) and pick one."""
-    activity = selectors.activity_for(request.user, pk)
+    """One person; staff may search the registry (``?q=`` phone or name) and pick one. An
+    enterprise contact admitted by the audience (not organising) registers an employee of
+    their own organisation (:func:`selectors.activity_to_register`)."""
+    activity, employer = selectors.activity_to_register(request.user, pk)
     search = SearchForm(request.GET if "q" in request.GET else None)
     context: dict[str, Any] = {"activity": activity, "search": search, "results": None}
     context["staff_side"] = selectors.manager_scope(request.user).is_staff_side
+    context["employer"] = employer
     if search.is_bound and search.is_valid():
         found = selectors.residents_for_pick(request.user, search.cleaned_data["q"])
         context["results"] = [
@@ -336,14 +339,17 @@ def register_one(request: HttpRequest, pk: int) -> HttpResponse:
     picked = selectors.resident_pickable(request.user, picked_pk) if picked_pk else None
     if picked_pk and picked is None:
         context["error"] = "没有找到这位居民，或其不在您负责的区域内"
-        return _register_page(request, context, ParticipantForm(user=request.user), 404)
+        form = ParticipantForm(user=request.user, employer=employer)
+        return _register_page(request, context, form, 404)
     context["picked"] = picked
     if picked is not None:
         context["picked_phone"] = mask_phone(picked.phone)
     if request.method != "POST":
-        form = ParticipantForm(initial={"resident": picked_pk}, user=request.user)
+        form = ParticipantForm(
+            initial={"resident": picked_pk}, user=request.user, employer=employer
+        )
         return _register_page(request, context, form)
-    form = ParticipantForm(request.POST, user=request.user)
+    form = ParticipantForm(request.POST, user=request.user, employer=employer)
     if not form.is_valid():
         return _register_page(request, context, form, 400)
     try:
@@ -374,14 +380,14 @@ def _register_page(
 def register_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     """POST ``action=preview`` checks every line; ``action=confirm`` registers the valid
     lines (each through :func:`registration_create`) and shows the outcome per line."""
-    activity = selectors.activity_for(request.user, pk)
+    activity, employer = selectors.activity_to_register(request.user, pk)
     scope = selectors.manager_scope(request.user)
     initial = {"organization": scope.orgs[0]} if scope.orgs and not scope.is_staff_side else {}
-    context: dict[str, Any] = {"activity": activity}
+    context: dict[str, Any] = {"activity": activity, "employer": employer}
     if request.method != "POST":
-        context["form"] = BulkForm(initial=initial, user=request.user)
+        context["form"] = BulkForm(initial=initial, user=request.user, employer=employer)
         return render(request, "activities/manage/bulk.html", context)
-    form = BulkForm(request.POST, request.FILES, user=request.user)
+    form = BulkForm(request.POST, request.FILES, user=request.user, employer=employer)
     context["form"] = form
     if not form.is_valid():
         return render(request, "activities/manage/bulk.html", context, status=400)
@@ -406,7 +412,7 @@ def register_bulk(request: HttpRequest, pk: int) -> HttpResponse:
         confirmed=sum(1 for o in outcomes if o.result and not o.result.waitlisted),
         waitlisted=sum(1 for o in outcomes if o.result and o.result.waitlisted),
         failed=sum(1 for o in outcomes if o.result is None),
-        form=BulkForm(initial=initial, user=request.user),
+        form=BulkForm(initial=initial, user=request.user, employer=employer),
     )
     return render(request, "activities/manage/bulk.html", context)
 
