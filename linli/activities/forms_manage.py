@@ -28,7 +28,13 @@ from linli.activities.selectors import (
     organisers_for,
     venues_for,
 )
-from linli.activities.services import Participant, SessionSpec, timetable
+from linli.activities.services import (
+    Participant,
+    SessionSpec,
+    holiday_gap_warning,
+    holiday_gap_years,
+    timetable,
+)
 from linli.eligibility.models import Scheme
 from linli.orgs.models import Organization
 
@@ -242,6 +248,15 @@ class ActivityForm(forms.Form):
                 "",
             )
         ]
+
+    def calendar_warnings(self) -> list[str]:
+        """Warnings for a timetable skipping holidays that runs into a year whose holidays
+        the system does not know (:func:`holiday_gap_years`); empty otherwise."""
+        data = self.cleaned_data
+        first, last = data.get("first_day"), data.get("last_day")
+        if data.get("mode") != TIMETABLE or not data.get("skip_holidays") or not first or not last:
+            return []
+        return [holiday_gap_warning(year) for year in holiday_gap_years(first, last)]
 
     def sessions(self) -> list[SessionSpec]:
         """The session specs built in :meth:`clean` (empty before validation)."""

@@ -46,7 +46,8 @@ from linli.activities.models import (
     Venue,
 )
 from linli.common.identity import age_on
-from linli.common.workcalendar import is_workday
+from linli.common.models import CalendarOverride
+from linli.common.workcalendar import is_workday, package_covers
 from linli.eligibility.engine import EligibilityError, quote
 from linli.eligibility.money import yuan
 from linli.notify.models import Channel
@@ -197,6 +198,28 @@ def timetable(
     if not out:
         raise ActivityError("所选日期范围内没有上课日", field="weekdays")
     return out
+
+
+def holiday_gap_years(first_day: dt.date, last_day: dt.date) -> list[int]:
+    """Years from ``first_day`` to ``last_day`` whose public holidays the system does not
+    know: the installed ``chinesecalendar`` does not cover them
+    (:func:`linli.common.workcalendar.package_covers`) and no administrator override
+    (:class:`~linli.common.models.CalendarOverride`) lies in them. A timetable skipping
+    holidays only skips weekends in such a year."""
+    return [
+        year
+        for year in range(first_day.year, last_day.year + 1)
+        if not package_covers(year)
+        and not CalendarOverride.objects.filter(date__year=year).exists()
+    ]
+
+
+def holiday_gap_warning(year: int) -> str:
+    """The warning shown when a timetable runs into ``year`` of :func:`holiday_gap_years`."""
+    return (
+        f"{year} 年的法定节假日尚未录入系统（后台 → 工作日历调整），课表只排除了周末；"
+        "请核对元旦等节假日"
+    )
 
 
 # --- activities ------------------------------------------------------------------------------

@@ -140,6 +140,8 @@ def activity_new(request: HttpRequest) -> HttpResponse:
         _field_error(form, exc)
         return _new_page(request, form, need, status=exc.http_status, preview=True)
     messages.success(request, f"已创建活动“{activity.title}”（{activity.get_status_display()}）")
+    for warning in form.calendar_warnings():
+        messages.warning(request, warning)
     return redirect("activities_manage:detail", pk=activity.pk)
 
 
@@ -216,6 +218,7 @@ def _new_page(
         "preview": rows,
         "previewing": preview and form.is_valid(),
         "has_problem": any(r["problem"] for r in rows),
+        "calendar_warnings": form.calendar_warnings() if preview and form.is_valid() else [],
     }
     return render(request, "activities/manage/new.html", context, status=status)
 

@@ -249,6 +249,34 @@ def test_a_timetable_preview_lists_the_sessions_without_the_holiday(
     assert activity.status == ActivityStatus.DRAFT and activity.sessions.count() == 5
 
 
+def test_a_timetable_into_a_year_without_holidays_warns_on_preview_and_save(
+    community_admin: User, hall: Venue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the calendar package does not know the year the timetable ends in
+    monday = next_weekday(0)
+    last = local_day(monday + 18)
+    monkeypatch.setattr("linli.activities.services.package_covers", lambda y: y != last.year)
+    data = new_activity_data(
+        hall,
+        mode="timetable",
+        first_day=local_day(monday).isoformat(),
+        last_day=last.isoformat(),
+        weekdays=["0", "2"],
+        start="15:00",
+        end="17:00",
+        skip_holidays="on",
+    )
+    warning = f"{last.year} 年的法定节假日尚未录入系统（后台 → 工作日历调整），课表只排除了周末"
+    client = client_for(community_admin)
+    assert warning in text(client.post(f"{BASE}new/", data))
+    saved = client.post(f"{BASE}new/", {**data, "action": "draft"}, follow=True)
+    assert warning in text(saved) and Activity.objects.count() == 1
+    # once an administrator entered a ruling for that year, the warning goes
+    CalendarOverride.objects.create(date=dt.date(last.year, 1, 1), is_workday=False, note="元旦")
+    assert warning not in text(client.post(f"{BASE}new/", data))
+    assert warning not in text(client.post(f"{BASE}new/", {**data, "skip_holidays": ""}))
+
+
 def test_an_enterprise_contact_creates_at_their_venue_for_their_organisation(
     plant_contact: User, plant_yard: Venue, hall: Venue, other_org: Organization
 ) -> None:
