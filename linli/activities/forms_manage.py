@@ -31,6 +31,7 @@ from linli.activities.selectors import (
 from linli.activities.services import (
     Participant,
     SessionSpec,
+    capacity_problem,
     holiday_gap_warning,
     holiday_gap_years,
     timetable,
@@ -208,6 +209,11 @@ class ActivityForm(forms.Form):
         opens, closes = data.get("registration_opens"), data.get("registration_closes")
         if opens and closes and closes <= opens:
             self.add_error("registration_closes", "报名截止时间必须晚于报名开始时间")
+        venue, capacity = data.get("venue"), data.get("capacity")
+        if venue is not None and capacity is not None:
+            problem = capacity_problem(venue, capacity)
+            if problem:
+                self.add_error("capacity", problem)
         if data.get("fee_yuan") and data.get("fee_scheme"):
             self.add_error("fee_scheme", "统一收费和按资格定价只能选一种")
         try:

@@ -225,6 +225,14 @@ def holiday_gap_warning(year: int) -> str:
 # --- activities ------------------------------------------------------------------------------
 
 
+def capacity_problem(venue: Venue, capacity: int) -> str | None:
+    """Why ``capacity`` places do not fit ``venue`` (more than its ``capacity`` people at
+    once), or ``None``; checked on the form's preview and again on save."""
+    if capacity > venue.capacity:
+        return f"名额 {capacity} 超过场地“{venue.name}”可容纳的 {venue.capacity} 人"
+    return None
+
+
 def _check_options(
     *,
     venue: Venue,
@@ -237,10 +245,9 @@ def _check_options(
 ) -> None:
     if capacity < 1:
         raise ActivityError("名额至少为 1", field="capacity")
-    if capacity > venue.capacity:
-        raise ActivityError(
-            f"名额 {capacity} 超过场地“{venue.name}”可容纳的 {venue.capacity} 人", field="capacity"
-        )
+    problem = capacity_problem(venue, capacity)
+    if problem:
+        raise ActivityError(problem, field="capacity")
     if audience not in Audience.values:
         raise ActivityError("参加对象不正确", field="audience")
     if min_age is not None and max_age is not None and max_age < min_age:

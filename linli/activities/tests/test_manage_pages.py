@@ -249,6 +249,16 @@ def test_a_timetable_preview_lists_the_sessions_without_the_holiday(
     assert activity.status == ActivityStatus.DRAFT and activity.sessions.count() == 5
 
 
+def test_a_capacity_over_the_venue_is_shown_at_preview(community_admin: User, hall: Venue) -> None:
+    data = new_activity_data(hall, capacity=hall.capacity + 10)
+    preview = client_for(community_admin).post(f"{BASE}new/", data)
+    assert preview.status_code == 400
+    assert f"名额 {hall.capacity + 10} 超过场地“{hall.name}”可容纳的 {hall.capacity} 人" in text(
+        preview
+    )
+    assert 'value="publish"' not in text(preview) and not Activity.objects.exists()
+
+
 def test_a_timetable_into_a_year_without_holidays_warns_on_preview_and_save(
     community_admin: User, hall: Venue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
