@@ -531,6 +531,8 @@ def age_band_words(min_age: int | None, max_age: int | None) -> str:
 def audience_problem(activity: Activity, p: Participant, on: dt.date) -> str | None:
     """Why ``p`` may not join ``activity`` (ages on ``on``), or ``None``."""
     born = p.born
+    if born is not None and born > timezone.localdate():
+        return "出生日期不正确（晚于今天）"
     if activity.min_age is not None or activity.max_age is not None:
         band = age_band_words(activity.min_age, activity.max_age)
         if born is None:

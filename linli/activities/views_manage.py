@@ -48,7 +48,13 @@ from linli.activities.forms_manage import (
     ReasonForm,
     SearchForm,
 )
-from linli.activities.models import Activity, ActivityStatus, Attendance, RegistrationStatus
+from linli.activities.models import (
+    Activity,
+    ActivityStatus,
+    Attendance,
+    Audience,
+    RegistrationStatus,
+)
 from linli.activities.services import (
     activity_cancel,
     activity_create,
@@ -384,8 +390,7 @@ def register_bulk(request: HttpRequest, pk: int) -> HttpResponse:
     """POST ``action=preview`` checks every line; ``action=confirm`` registers the valid
     lines (each through :func:`registration_create`) and shows the outcome per line."""
     activity, employer = selectors.activity_to_register(request.user, pk)
-    scope = selectors.manager_scope(request.user)
-    initial = {"organization": scope.orgs[0]} if scope.orgs and not scope.is_staff_side else {}
+    initial = _bulk_initial(request, activity)
     context: dict[str, Any] = {"activity": activity, "employer": employer}
     if request.method != "POST":
         context["form"] = BulkForm(initial=initial, user=request.user, employer=employer)
@@ -399,6 +404,7 @@ def register_bulk(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(
             lines=lines,
             ok=[line for line in lines if line.ok],
+            ok_waitlisted=sum(1 for line in lines if line.ok and line.waitlisted),
             bad=[line for line in lines if not line.ok],
             text=form.cleaned_data["text"],
         )
@@ -418,6 +424,19 @@ def register_bulk(request: HttpRequest, pk: int) -> HttpResponse:
         form=BulkForm(initial=initial, user=request.user, employer=employer),
     )
     return render(request, "activities/manage/bulk.html", context)
+
+
+def _bulk_initial(request: HttpRequest, activity: Activity) -> dict[str, Any]:
+    """The employer preselected on the bulk form: an enterprise contact's own organisation,
+    or the only organisation invited to an invite-only activity."""
+    scope = selectors.manager_scope(request.user)
+    if scope.orgs and not scope.is_staff_side:
+        return {"organization": scope.orgs[0]}
+    if activity.audience == Audience.INVITED:
+        invited = list(activity.invited_orgs.values_list("pk", flat=True)[:2])
+        if len(invited) == 1:
+            return {"organization": invited[0]}
+    return {}
 
 
 # --- attendance, the door and the QR code -----------------------------------------------------

@@ -498,6 +498,7 @@ def test_bulk_preview_shows_bad_lines_and_confirm_registers_the_rest(
     assert "手机号“1370000”不正确" in page and "与第 2 行重复" in page
     assert "老员工 已报名，不能重复报名" in page and "缺少手机号" in page
     assert "将进入候补（名额已满）" in page
+    assert "确认报名 5 人（其中 1 人候补；跳过有问题的 4 行）" in page
     assert plant_activity.registrations.count() == 1
     done = client.post(url, {"text": lines, "organization": plant.pk, "action": "confirm"})
     summary = text(done)
@@ -519,6 +520,26 @@ def test_bulk_refuses_people_outside_the_audience(
         url, {"text": "王强 13700008001", "organization": other_org.pk, "action": "preview"}
     )
     assert "仅限受邀单位职工参加" in text(response) and "没有可以报名的行" in text(response)
+
+
+def test_bulk_preselects_the_only_invited_organisation(
+    make_activity: MakeActivity, community_admin: User, plant: Organization
+) -> None:
+    activity = make_activity(audience=Audience.INVITED, invited_orgs=[plant])
+    page = text(client_for(community_admin).get(f"{BASE}{activity.pk}/bulk/"))
+    assert f'value="{plant.pk}" selected' in page
+
+
+def test_bulk_says_a_future_birth_date_is_wrong(
+    make_activity: MakeActivity, community_admin: User
+) -> None:
+    activity = make_activity()
+    tomorrow = local_day(1).isoformat()
+    response = client_for(community_admin).post(
+        f"{BASE}{activity.pk}/bulk/", {"text": f"王强 13700008101 {tomorrow}", "action": "preview"}
+    )
+    page = text(response)
+    assert "出生日期不正确（晚于今天）" in page and "未成年人" not in page
 
 
 def test_bulk_reads_an_xlsx_upload(plant_activity: Activity, plant_contact: User) -> None:
