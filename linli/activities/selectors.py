@@ -40,6 +40,7 @@ from linli.activities.models import (
     Venue,
 )
 from linli.activities.services import (
+    CHECKIN_EARLY,
     Participant,
     audience_problem,
     current_session,
@@ -570,6 +571,16 @@ class DoorMatch:
     masked_name: str
     phone_tail: str
     attendance: Attendance | None
+
+
+def checkin_opens_next(activity: Activity, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When check-in opens for the next session not yet begun (its start minus
+    ``CHECKIN_EARLY``, UTC), or ``None`` when no session lies ahead."""
+    now = now or timezone.now()
+    upcoming = (
+        activity.sessions.filter(cancelled=False, starts_at__gt=now).order_by("starts_at").first()
+    )
+    return upcoming.starts_at - CHECKIN_EARLY if upcoming is not None else None
 
 
 def door_matches(activity: Activity, session: Session | None, text: str) -> list[DoorMatch]:

@@ -554,5 +554,6 @@ def checkin_view(request: HttpRequest, token: Any) -> HttpResponse:
         "already": already,
         "error": error,
         "confirmed": registration.status == RegistrationStatus.CONFIRMED,
+        "opens": selectors.checkin_opens_next(activity) if session is None else None,
     }
     return render(request, "activities/manage/checkin.html", context, status=status)

@@ -589,6 +589,20 @@ def test_the_qr_page_checks_in_once_and_masks_the_name(
     assert Attendance.objects.get().method == "qr"
 
 
+def test_the_qr_page_says_when_checkin_opens_and_offers_no_button_before(
+    make_activity: MakeActivity, community_admin: User
+) -> None:
+    activity = make_activity()  # 7 days ahead, 10:00–12:00 local
+    registration = registration_create(activity=activity, participant=guest()).registration
+    client = client_for(community_admin)
+    page = text(client.get(f"{BASE}checkin/{registration.token}/"))
+    opens = local_day(7)
+    assert f"{opens:%m}月{opens:%d}日 09:30 起可签到" in page and 'id="checkin"' not in page
+    backdate(activity, 10)
+    page = text(client.get(f"{BASE}checkin/{registration.token}/"))
+    assert "本活动的场次都已结束" in page and 'id="checkin"' not in page
+
+
 def test_the_qr_page_shows_the_services_refusal(
     make_activity: MakeActivity, community_admin: User
 ) -> None:
