@@ -92,6 +92,13 @@ class OrgChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return str(obj.name)
 
 
+class SchemeChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A pricing scheme by its name only (staff do not know the internal codes)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 class VenueChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         owner = obj.organization.name if obj.organization_id else "社区场地"
@@ -153,7 +160,7 @@ class ActivityForm(forms.Form):
         required=False,
         error_messages={"min_value": "费用不能为负数", "max_decimal_places": "费用最多两位小数"},
     )
-    fee_scheme = forms.ModelChoiceField(
+    fee_scheme = SchemeChoiceField(
         label="或按资格定价",
         queryset=Scheme.objects.filter(active=True, subject_kind="resident").order_by("name"),
         required=False,

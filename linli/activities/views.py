@@ -41,6 +41,7 @@ from linli.activities.models import (
     Session,
 )
 from linli.cases.views_public import is_elder
+from linli.eligibility.conditions import ALWAYS
 from linli.eligibility.engine import tier_specs
 from linli.eligibility.money import yuan
 from linli.notify.services import absolute_url
@@ -129,18 +130,22 @@ def audience_text(activity: Activity) -> str:
 
 def fee_text(activity: Activity) -> str:
     """``"免费"``, ``"20.00 元"`` or, for a fee scheme, ``"按资格定价：…"`` listing the
-    tiers valid today by name and price."""
+    tiers valid today by name and price (the price once when the name says it), then
+    ``其他`` at the list price unless a tier applies to everyone."""
     scheme = activity.fee_scheme
     if scheme is None:
         return "免费" if activity.fee_fen == 0 else yuan(activity.fee_fen)
     today = timezone.localdate()
     tiers = []
+    catch_all = False
     for tier in tier_specs(scheme):
         if not tier.valid_on(today):
             continue
         price = "标价减补贴" if tier.price_fen is None else _price_words(tier.price_fen)
-        tiers.append(f"{tier.name} {price}")
-    if scheme.list_price_fen is not None:
+        # a tier named "困难家庭免费" already says its price: say it once
+        tiers.append(tier.name if price in tier.name else f"{tier.name} {price}")
+        catch_all = catch_all or dict(tier.condition) == ALWAYS
+    if scheme.list_price_fen is not None and not catch_all:
         tiers.append(f"其他 {_price_words(scheme.list_price_fen)}")
     return "按资格定价：" + ("；".join(tiers) if tiers else scheme.name)
 

@@ -35,6 +35,7 @@ from linli.activities.models import (
 from linli.activities.services import Participant, registration_create
 from linli.activities.tests.conftest import backdate, guest, local_day, next_weekday
 from linli.common.models import CalendarOverride, PiiAccessLog
+from linli.eligibility.models import Scheme
 from linli.engagement.models import Need
 from linli.orgs.models import Organization
 from linli.people.models import Role
@@ -247,6 +248,14 @@ def test_a_timetable_preview_lists_the_sessions_without_the_holiday(
     client.post(f"{BASE}new/", {**data, "action": "draft"})
     activity = Activity.objects.get()
     assert activity.status == ActivityStatus.DRAFT and activity.sessions.count() == 5
+
+
+def test_the_fee_scheme_choice_shows_names_without_codes(
+    community_admin: User, hall: Venue
+) -> None:
+    Scheme.objects.create(code="craft_fee", name="手工课收费", subject_kind="resident")
+    page = text(client_for(community_admin).get(f"{BASE}new/"))
+    assert ">手工课收费</option>" in page and "craft_fee" not in page
 
 
 def test_a_capacity_over_the_venue_is_shown_at_preview(community_admin: User, hall: Venue) -> None:

@@ -168,6 +168,34 @@ def test_detail_of_a_fee_scheme_activity_lists_prices_by_eligibility(
     assert "按资格定价：70岁以上 免费；其他 200.00 元" in page
 
 
+def test_fee_text_says_each_price_once_and_no_other_line_after_a_catch_all_tier(
+    client: Client, make_activity: Callable[..., Activity]
+) -> None:
+    scheme = Scheme.objects.create(code="craft", name="手工课收费", list_price_fen=6000)
+    Tier.objects.create(
+        scheme=scheme,
+        priority=1,
+        name="困难家庭和留守儿童免费",
+        condition={"fact": "age", "op": "<", "value": 14},
+        price_fen=0,
+        reason="困难家庭免费",
+        valid_from=dt.date(2020, 1, 1),
+    )
+    Tier.objects.create(
+        scheme=scheme,
+        priority=2,
+        name="居民",
+        condition={"all": []},
+        price_fen=6000,
+        reason="居民价",
+        valid_from=dt.date(2020, 1, 1),
+    )
+    activity = make_activity(title="手工课", kind="class", fee_scheme=scheme)
+    page = text(client.get(f"/activities/{activity.pk}/"))
+    assert "按资格定价：困难家庭和留守儿童免费；居民 60.00 元<" in page
+    assert "免费 免费" not in page and "其他" not in page
+
+
 def test_draft_detail_is_404_and_cancelled_detail_says_so_without_register(
     client: Client, make_activity: Callable[..., Activity]
 ) -> None:
