@@ -309,16 +309,22 @@ def _visible(pk: int) -> Activity:
     return get_object_or_404(activities.prefetch_related("invited_orgs"), pk=pk)
 
 
-def venue_hours(activity: Activity) -> list[str]:
-    """The venue's weekly windows in words (``"周一 08:00–12:00"``; ``"每天 08:00–21:00"``
-    when every day has the same windows), empty when always open."""
-    by_day: dict[int, list[str]] = {}
-    for w in activity.venue.windows.all():
-        by_day.setdefault(w.weekday, []).append(f"{w.start:%H:%M}–{w.end:%H:%M}")
-    spans = {tuple(v) for v in by_day.values()}
-    if len(by_day) == 7 and len(spans) == 1:
-        return ["每天 " + "、".join(spans.pop())]
-    return [f"周{WEEKDAYS[day]} " + "、".join(v) for day, v in sorted(by_day.items())]
+#: An opening-hours clause in a venue's note ("开放时间 08:30-18:00"), which the windows
+#: already state.
+_HOURS_CLAUSE = re.compile(r"开放时间[：:\s]*[0-9:：\-–~至到、,，;；\s周一二三四五六日天每]*")
+
+
+def venue_hours(activity: Activity) -> tuple[str, str]:
+    """``(hours, note)``: the venue's weekly windows in words
+    (:func:`selectors.window_summary`, empty when always open) and its note with any
+    opening-hours clause dropped when the windows say it — the hours are printed once."""
+    venue = activity.venue
+    windows = list(venue.windows.all())
+    hours = selectors.window_summary(venue) if windows else ""
+    note = venue.note
+    if hours:
+        note = _HOURS_CLAUSE.sub("", note).strip(" ，,；;。")
+    return hours, note
 
 
 @require_safe
@@ -342,7 +348,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sessions": sessions,
         "live_count": sum(1 for s in sessions if not s["session"].cancelled),
         "place": calendar.venue_place(activity),
-        "hours": venue_hours(activity),
+        **dict(zip(("hours", "venue_note"), venue_hours(activity), strict=True)),
         "feed": subscription(
             site_url(request, reverse("activities:feed", args=[activity.area.code]))
         ),

@@ -255,8 +255,19 @@ def test_detail_states_an_enterprise_venues_hours_outside_production(
     )
     page = text(client.get(f"/activities/{activity.pk}/"))
     assert "开放日 · 银川建材混凝土有限公司主办" in page
-    assert "周一 18:00–21:00；" in page and "周六 09:00–17:00" in page
+    assert "场地开放时间：周一至周五 18:00–21:00；周六 09:00–17:00" in page
     assert "周日" not in page.split("场地开放时间")[1].split("</p>")[0]
+
+
+def test_detail_prints_the_venues_hours_once(
+    client: Client, make_activity: Callable[..., Activity], hall: Any
+) -> None:
+    hall.note = "开放时间 08:00-21:00，请提前十分钟到场"
+    hall.save()
+    activity = make_activity()
+    page = text(client.get(f"/activities/{activity.pk}/"))
+    assert "场地开放时间：每天 08:00–21:00" in page and "请提前十分钟到场" in page
+    assert page.count("08:00") == 1
 
 
 def test_public_pages_and_feed_answer_head_requests(
