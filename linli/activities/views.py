@@ -311,7 +311,7 @@ def _visible(pk: int) -> Activity:
 
 #: An opening-hours clause in a venue's note ("开放时间 08:30-18:00"), which the windows
 #: already state.
-_HOURS_CLAUSE = re.compile(r"开放时间[：:\s]*[0-9:：\-–~至到、,，;；\s周一二三四五六日天每]*")
+_HOURS_CLAUSE = re.compile(r"开放时间[：:\s]*[0-9:：\-–~至到、\s周一二三四五六日天每]*")
 
 
 def venue_hours(activity: Activity) -> tuple[str, str]:

@@ -262,11 +262,11 @@ def test_detail_states_an_enterprise_venues_hours_outside_production(
 def test_detail_prints_the_venues_hours_once(
     client: Client, make_activity: Callable[..., Activity], hall: Any
 ) -> None:
-    hall.note = "开放时间 08:00-21:00，请提前十分钟到场"
+    hall.note = "开放时间 08:00-21:00，周末请提前十分钟到场"
     hall.save()
     activity = make_activity()
     page = text(client.get(f"/activities/{activity.pk}/"))
-    assert "场地开放时间：每天 08:00–21:00" in page and "请提前十分钟到场" in page
+    assert "场地开放时间：每天 08:00–21:00" in page and ">周末请提前十分钟到场<" in page
     assert page.count("08:00") == 1
 
 
