@@ -251,11 +251,21 @@ def _compare(actual: object, op: str, expected: Any) -> bool:
         return False
 
 
-def render(template: str, facts: Mapping[str, object], held: str = "") -> str:
-    """``template`` with ``{held}`` and ``{fact}`` filled in; unknown facts show as “未登记”."""
+def render(
+    template: str,
+    facts: Mapping[str, object],
+    held: str = "",
+    vocabulary: Mapping[str, Fact] | None = None,
+) -> str:
+    """``template`` with ``{held}`` and ``{fact}`` filled in; unknown facts show as “未登记”.
+
+    With ``vocabulary``, a coded fact shows its Chinese name (``{kind}`` → ``医疗机构``, a
+    set of tags → ``残疾、低保``) instead of the stored code.
+    """
     values: dict[str, object] = {"held": held}
     for name, value in facts.items():
-        values[name] = "未登记" if value is None else value
+        fact = vocabulary.get(name) if vocabulary is not None else None
+        values[name] = "未登记" if value is None else _shown(value, fact)
     return string.Formatter().vformat(template, (), _Default(values))
 
 
@@ -264,17 +274,34 @@ class _Default(dict[str, object]):
         return "未登记"
 
 
+def _shown(value: object, fact: Fact | None) -> object:
+    """A fact's value as a reader sees it: choice codes by their Chinese name."""
+    choices = fact.choices if fact is not None else None
+    if not choices:
+        return value
+    if isinstance(value, frozenset | set):
+        return "、".join(label for code, label in choices.items() if code in value) or "无"
+    return choices.get(str(value), value)
+
+
 def comparison_label(
     node: Mapping[str, Any], facts: Mapping[str, object], vocabulary: Mapping[str, Fact]
 ) -> str:
-    """The Chinese label of a comparison that held, with facts filled in."""
+    """The Chinese label of a comparison that held, with facts filled in.
+
+    The node's own ``label`` wins; otherwise ``==`` / ``in`` name the subject's value
+    ("单位类型：医疗机构", not the whole list of the rule) and the other comparisons add the
+    value to the rule ("年龄（周岁） ≥ 60（61）").
+    """
     if node.get("label"):
-        return render(node["label"], facts)
+        return render(node["label"], facts, vocabulary=vocabulary)
     actual = facts.get(node["fact"])
     if isinstance(actual, frozenset | set) or node["op"] == "exists":
         return _plain(node, vocabulary)
     fact = vocabulary[node["fact"]]
-    shown = fact.choices.get(str(actual), actual) if fact.choices else _bool(actual)
+    shown = _bool(_shown(actual, fact))
+    if node["op"] in ("==", "in"):
+        return f"{fact.label}：{shown}"
     return f"{_plain(node, vocabulary)}（{shown}）"
 
 

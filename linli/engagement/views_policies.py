@@ -90,8 +90,8 @@ def condition_from_structured(data: dict[str, Any], communities: dict[str, str])
     parts: list[dict[str, Any]] = []
     kinds = data.get("kinds") or []
     if kinds:
-        names = "、".join(str(OrgKind(k).label) for k in kinds)
-        parts.append({"fact": "kind", "op": "in", "value": kinds, "label": f"单位类型：{names}"})
+        # The reason names the subject's own kind ({kind} renders 医疗机构), not the list.
+        parts.append({"fact": "kind", "op": "in", "value": kinds, "label": "单位类型：{kind}"})
     industries = [i.strip() for i in SPLIT.split(data.get("industries") or "") if i.strip()]
     if industries:
         parts.append(
@@ -99,8 +99,7 @@ def condition_from_structured(data: dict[str, Any], communities: dict[str, str])
         )
     sizes = data.get("sizes") or []
     if sizes:
-        names = "、".join(str(OrgSize(s).label) for s in sizes)
-        parts.append({"fact": "size", "op": "in", "value": sizes, "label": f"企业规模：{names}"})
+        parts.append({"fact": "size", "op": "in", "value": sizes, "label": "企业规模：{size}"})
     low, high = data.get("employees_min"), data.get("employees_max")
     if low is not None:
         label = f"从业人数 ≥ {low}（现 {{employee_count}} 人）"

@@ -69,6 +69,29 @@ def test_generated_label_names_fact_and_value():
     )
 
 
+def test_held_membership_names_the_subjects_value_not_the_list():
+    kinds = {"fact": "kind", "op": "in", "value": ["enterprise", "service_provider", "clinic"]}
+    outcome = evaluate(kinds, {"kind": "clinic"}, "organization")
+    assert outcome.held == ("单位类型：医疗机构",)
+
+
+def test_held_equality_names_the_subjects_value():
+    female = {"fact": "sex", "op": "==", "value": "F"}
+    assert evaluate(female, {"sex": "F"}, "resident").held == ("性别：女",)
+    base = {"fact": "internship_base", "op": "==", "value": True}
+    assert evaluate(base, {"internship_base": True}, "organization").held == ("见习基地：是",)
+
+
+def test_label_placeholder_of_a_coded_fact_shows_its_chinese_name():
+    node = {
+        "fact": "kind",
+        "op": "in",
+        "value": ["enterprise", "clinic"],
+        "label": "单位类型：{kind}",
+    }
+    assert evaluate(node, {"kind": "clinic"}, "organization").held == ("单位类型：医疗机构",)
+
+
 def test_unknown_fact_fails_every_comparison_but_exists():
     facts = {"age": None}
     assert not evaluate(AGE_60, facts, "resident").passed

@@ -127,6 +127,22 @@ def test_save_from_the_structured_form_matches(client, areas, orgs, policy_admin
     assert [m.organization.name for m in policy.matches.all()] == ["云帆软件"]
 
 
+def test_structured_reasons_name_each_subjects_own_kind_and_size(areas, orgs):
+    condition = condition_from_structured({"kinds": ["enterprise", "clinic"]}, {})
+    clinic = policies.policy_save(
+        actor=staff_user(areas["community"], Role.COMMUNITY_ADMIN),
+        **policy_fields(areas["community"], condition=condition),
+    )
+    reasons = {m.organization.name: m.reasons for m in clinic.matches.all()}
+    assert reasons["康宁体检"] == "单位类型：医疗机构" and reasons["云帆软件"] == "单位类型：企业"
+    sized = condition_from_structured({"sizes": ["micro", "small"]}, {})
+    policy = policies.policy_save(
+        actor=staff_user(areas["community"], Role.COMMUNITY_ADMIN),
+        **policy_fields(areas["community"], title="小微企业服务券", condition=sized),
+    )
+    assert policy.matches.get().reasons == "企业规模：小型"
+
+
 def test_contradictory_structured_form_is_refused(client, areas, orgs, policy_admin):
     client.force_login(policy_admin)
     response = client.post(
