@@ -143,6 +143,16 @@ def test_register_page_offers_self_child_and_consenting_relative_not_a_stranger(
     assert "确认报名" in page and "免费" in page
 
 
+def test_the_log_in_hint_is_for_visitors_not_for_a_logged_in_resident(
+    family: Family, make_activity: Callable[..., Activity]
+) -> None:
+    activity = make_activity()
+    url = f"/activities/{activity.pk}/"
+    assert "报名需用手机号登录" in text(Client().get(url))
+    mine = text(family.client(family.parent_user).get(url))
+    assert "报名需用手机号登录" not in mine and 'id="register"' in mine
+
+
 def test_resident_registers_self_and_sees_success_on_the_ticket(
     family: Family, make_activity: Callable[..., Activity]
 ) -> None:
