@@ -116,6 +116,8 @@ def test_list_narrows_to_a_community(
     everything = text(client.get("/activities/"))
     assert "本社区活动" in everything and "邻近社区活动" in everything
     assert "全部社区" in everything
+    chooser = everything.split('id="communities"')[1].split("</form>")[0]
+    assert '<select name="community"' in chooser and '<option value="640106001001"' in chooser
     mine = text(client.get("/activities/?community=640106001001"))
     assert "本社区活动" in mine and "邻近社区活动" not in mine
     assert 'href="webcal://testserver/activities/640106001001.ics"' in mine
