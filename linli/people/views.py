@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from linli.common.pii import mask_phone
+from linli.engagement.selectors import contact_organizations
 from linli.people import selectors
 from linli.people.models import CARE_TAGS, Resident
 from linli.people.scoping import area_paths, can_view_registry, can_view_sensitive
@@ -25,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """The staff home page: the user's areas as a tree with counts linking to people."""
     if not can_view_registry(request.user) and hasattr(request.user, "worker"):
         return redirect("work:today")  # a caregiver: straight to their offers
+    if not can_view_registry(request.user) and contact_organizations(request.user):
+        return redirect("engagement_biz:home")  # an enterprise contact: their needs and policies
     nodes = selectors.area_tree_counts(request.user)
     by_code = {node.code: node for node in nodes}
     # Each assigned subtree is drawn as its own tree under a one-line trail of the

@@ -162,3 +162,16 @@ def test_elder_mode_enlarges_the_pages(client: Client, firm_contact: User) -> No
     client.cookies["linli_elder"] = "1"
     page = client.get("/biz/").content.decode()
     assert "biz elder" in page
+
+
+def test_an_enterprise_contact_lands_on_the_biz_home_not_the_registry(
+    client: Client, firm_contact: User, admin: User
+) -> None:
+    client.force_login(firm_contact)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/biz/"
+
+    client.force_login(admin)
+    assert client.get("/").status_code == 200  # staff who see the registry stay on 辖区概况
+    client.logout()
+    assert "/accounts/login/" in client.get("/")["Location"]
