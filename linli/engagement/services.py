@@ -177,7 +177,8 @@ def need_raise(
         title: required, at most 100 characters. description: at most 2,000.
         urgency: a :class:`Urgency` value. headcount: people concerned, 1–100,000.
         council: the meeting it was raised at (same community).
-        menu_item: ordering from the menu (点菜单): an active item of the same community.
+        menu_item: ordering from the menu (点菜单): an active item of the same community,
+            for at most its ``capacity`` people (``headcount``).
 
     Returns the saved need with number ``XQ<year><6 digits>``; a ``NeedEvent`` ''→raised
     is written, and the community admins over the area are told in-app after commit.
@@ -197,14 +198,18 @@ def need_raise(
         category = category or menu_item.category
     if council is not None and council.area_id != community.pk:
         raise EngagementError("所选楼事会不属于本社区", field="council")
+    headcount = _whole(headcount, field="headcount", label="涉及人数", low=1, high=HEADCOUNT_MAX)
+    if menu_item is not None and headcount > menu_item.capacity:
+        raise EngagementError(
+            f"这项服务每次最多 {menu_item.capacity} 人，请分批预约或直接提需求",
+            field="headcount",
+        )
     fields = {
         "category": _choice(category, NeedCategory, field="category", label="需求类别"),
         "title": _text(title, field="title", label="需求", limit=TITLE_MAX, required=True),
         "description": _text(description, field="description", label="详细说明", limit=TEXT_MAX),
         "urgency": _choice(urgency, Urgency, field="urgency", label="紧急程度"),
-        "headcount": _whole(
-            headcount, field="headcount", label="涉及人数", low=1, high=HEADCOUNT_MAX
-        ),
+        "headcount": headcount,
     }
     need = _need_create(
         area=area,

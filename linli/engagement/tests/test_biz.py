@@ -102,6 +102,19 @@ def test_order_from_the_menu_shows_lead_time_and_links_the_item(
     assert need.menu_item == menu_item and need.category == "training"
 
 
+def test_ordering_above_the_items_capacity_is_refused_on_the_form(
+    client: Client, firm_contact: User, menu_item: MenuItem
+) -> None:
+    client.force_login(firm_contact)
+    response = client.post(
+        f"/biz/needs/new/?menu={menu_item.pk}",
+        {"title": "消防安全培训", "urgency": "normal", "headcount": 75},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "这项服务每次最多 60 人" in page
+    assert "需提前 7 天预约" in page and not Need.objects.exists()
+
+
 def test_menu_of_another_community_is_404(
     client: Client, firm_contact: User, other_areas: dict[str, Area]
 ) -> None:

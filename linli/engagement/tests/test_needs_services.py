@@ -168,6 +168,17 @@ def test_a_retired_menu_item_cannot_be_ordered(
     assert not Need.objects.exists()
 
 
+def test_ordering_more_people_than_the_item_serves_is_refused(
+    raise_need: Callable[..., Need], menu_item: MenuItem
+) -> None:
+    with pytest.raises(
+        EngagementError, match="这项服务每次最多 60 人，请分批预约或直接提需求"
+    ) as err:
+        raise_need(menu_item=menu_item, headcount=61)
+    assert err.value.field == "headcount" and not Need.objects.exists()
+    assert raise_need(menu_item=menu_item, headcount=60).headcount == 60
+
+
 def test_menu_item_and_council_of_another_community_are_refused(
     raise_need: Callable[..., Need], other_areas: dict[str, Area]
 ) -> None:
