@@ -26,6 +26,7 @@ from linli.activities.models import Activity, Registration
 from linli.activities.tests.conftest import local_at
 from linli.activities.tests.test_resident_pages import Family, family
 from linli.notify.channels import ConsoleSmsBackend
+from linli.testing.factories import area_chain
 
 __all__ = ["family"]  # the fixture, imported for use here
 
@@ -213,3 +214,25 @@ def test_info_screen_fills_a_landscape_screen_and_turns_its_pages(
         page.locator("#main").filter(has_text="第1天的社区活动").wait_for(timeout=10_000)
     finally:
         context.close()
+
+
+def test_the_community_chooser_leaves_room_for_activities_on_the_first_screen(
+    live_server: Any, phone: Any, axe_check: Any, make_activity: Callable[..., Activity]
+) -> None:
+    # given activities in five communities (the chooser used to fill the first screen)
+    make_activity(title="消防安全培训")
+    hall = Activity.objects.get().venue
+    for n in range(2, 6):
+        other = area_chain(f"64010600{n}", name=f"第{n}")
+        venue = type(hall).objects.create(area=other["community"], name=f"活动室{n}", capacity=30)
+        make_activity(title=f"第{n}社区活动", area=other["community"], venue=venue)
+    phone.goto(f"{live_server.url}/activities/")
+    switch_mode(phone)  # elder mode
+    check(phone, axe_check, "list_communities", elder=True, targets=[".community-pick button"])
+    assert style(phone, ".community-pick select", "height") >= 60
+    first_card = phone.locator(".act-card").first.bounding_box()
+    assert first_card["y"] < 812, first_card
+    with phone.expect_navigation():
+        phone.locator("#community-select").select_option(label="第2社区")
+        phone.get_by_role("button", name="查看").tap()
+    assert "第2社区活动" in phone.content() and "消防安全培训" not in phone.content()
