@@ -99,7 +99,11 @@ def _validate(node: object, vocabulary: Mapping[str, Fact], where: str, depth: i
     elif "fact" in keys:
         _validate_comparison(node, vocabulary, where)
     else:
-        raise ConditionError(f"{where}：应包含 all、any、not 或 fact 之一，实际键为 {sorted(keys)}")
+        written = "、".join(sorted(keys)) or "空的 {}"
+        raise ConditionError(
+            "条件写法不对：每一项要写 fact（事实）、op（比较）和 value（值），"
+            f"或用 all / any / not 组合几项（{where} 写的是 {written}）"
+        )
 
 
 def _only(keys: set[str], allowed: set[str], where: str) -> list[str]:
@@ -121,11 +125,18 @@ def _validate_comparison(node: dict[str, Any], vocabulary: Mapping[str, Fact], w
         known = "、".join(vocabulary)
         raise ConditionError(f"{where}.fact：未知的事实“{name}”（可用：{known}）")
     op = node.get("op")
+    if op is None:
+        allowed = " ".join(sorted(OPS_BY_KIND[fact.kind]))
+        raise ConditionError(
+            f"{where}.op：条件写法不对：缺少 op（比较方式），“{fact.label}”可用：{allowed}"
+        )
     if op not in OPS_BY_KIND[fact.kind]:
         allowed = " ".join(sorted(OPS_BY_KIND[fact.kind]))
         raise ConditionError(f"{where}.op：“{fact.label}”不支持运算符“{op}”（可用：{allowed}）")
     if "value" not in node:
-        raise ConditionError(f"{where}.value：缺少比较值")
+        raise ConditionError(
+            f'{where}.value：条件写法不对：缺少比较值 value（如 10、"enterprise"）'
+        )
     _validate_value(node["value"], fact, op, f"{where}.value")
     label = node.get("label", "")
     if not isinstance(label, str):

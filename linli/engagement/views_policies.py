@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -153,6 +153,28 @@ def structured_from_condition(condition: Any) -> dict[str, Any] | None:
     return data
 
 
+#: json.JSONDecodeError messages (CPython ``json.decoder``) in words staff understand.
+JSON_ERRORS = {
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "缺少冒号",
+    "Expecting property name enclosed in double quotes": (
+        "名称要用英文双引号括起来（或最后一项后面多了逗号）"
+    ),
+    "Expecting value": "缺少值（或多了逗号）",
+    "Extra data": "有多余的内容（整个条件只能是一个 {…}）",
+    "Unterminated string starting at": "文字缺少结尾的双引号",
+    "Invalid control character at": "文字中间不能换行",
+    "Invalid \\escape": "反斜杠 \\ 的写法不对",
+}
+
+
+def json_error_text(err: json.JSONDecodeError, raw: str) -> str:
+    """``"JSON 格式有误：第 3 行第 5 列附近缺少逗号"`` for a syntax error in ``raw``."""
+    what = JSON_ERRORS.get(err.msg, "写法不对")
+    hint = "；请使用英文标点" if any(c in raw for c in "“”‘’，：") else ""
+    return f"JSON 格式有误：第 {err.lineno} 行第 {err.colno} 列附近{what}{hint}"
+
+
 class PolicyForm(forms.Form):
     """The policy with its condition (structured or advanced JSON); money in yuan."""
 
@@ -244,15 +266,16 @@ class PolicyForm(forms.Form):
             try:
                 data["condition"] = json.loads(raw)
             except json.JSONDecodeError as err:
-                self.add_error(
-                    "condition_json",
-                    f"不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）：{err.msg}",
-                )
+                self.add_error("condition_json", json_error_text(err, raw))
         else:
             low, high = data.get("employees_min"), data.get("employees_max")
             if low is not None and high is not None and low > high:
                 self.add_error("employees_max", "从业人数上限不能小于下限")
             data["condition"] = condition_from_structured(data, self.community_names)
+            # Opening 高级 after a preview shows the JSON of the ticked answers.
+            bound = cast(Any, self.data).copy()  # a QueryDict: keeps the ticked lists
+            bound["condition_json"] = json.dumps(data["condition"], ensure_ascii=False, indent=2)
+            self.data = bound
         return data
 
     def policy_fields(self) -> dict[str, Any]:
@@ -272,12 +295,15 @@ class PolicyForm(forms.Form):
     @classmethod
     def initial_for(cls, policy: Policy | None) -> dict[str, Any]:
         if policy is None:
+            kinds = [OrgKind.ENTERPRISE]
+            condition = condition_from_structured({"kinds": kinds}, {})
             return {
                 "mode": "structured",
                 "grant_mode": GrantMode.APPLY,
-                "kinds": [OrgKind.ENTERPRISE],
+                "kinds": kinds,
                 "subject_kind": SubjectKind.ORGANIZATION,
                 "valid_from": timezone.localdate(),
+                "condition_json": json.dumps(condition, ensure_ascii=False, indent=2),
             }
         initial = {name: getattr(policy, name) for name in policies.POLICY_FIELDS}
         if policy.benefit_fen is not None:

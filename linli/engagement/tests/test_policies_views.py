@@ -183,7 +183,10 @@ def test_broken_json_is_refused(client, areas, policy_admin):
         "/engagement/policies/new/",
         form_data(areas, save="1", mode="advanced", condition_json="{all: ["),
     )
-    assert response.status_code == 400 and "不是有效的 JSON" in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "JSON 格式有误：第 1 行第 2 列附近" in response.content.decode()
+    )
 
 
 def test_edit_page_reopens_the_structured_answers(client, policy, policy_admin):
@@ -363,3 +366,41 @@ def test_export_gives_the_granted_amount_as_a_number_of_yuan(client, areas, orgs
     response = client.get(f"/engagement/policies/{policy.pk}/matches.xlsx")
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[0][9] == "兑现金额（元）" and rows[1][9] == 1950.5
+
+
+# --- the advanced (JSON) editor speaks to staff --------------------------------------------
+
+
+def test_json_syntax_error_says_where_and_what_in_chinese(client, areas, policy_admin):
+    raw = '{\n  "all": [\n    {"fact": "kind" "op": "==", "value": "enterprise"}\n  ]\n}'
+    client.force_login(policy_admin)
+    response = client.post(
+        "/engagement/policies/new/",
+        form_data(areas, save="1", mode="advanced", condition_json=raw),
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "JSON 格式有误：第 3 行第 21 列附近缺少逗号" in page and "delimiter" not in page
+    assert not Policy.objects.exists()
+
+
+def test_comparison_without_fact_op_value_is_explained_for_staff(client, areas, policy_admin):
+    client.force_login(policy_admin)
+    response = client.post(
+        "/engagement/policies/new/",
+        form_data(areas, save="1", mode="advanced", condition_json='{"all": [{"kind": "企业"}]}'),
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "条件写法不对：每一项要写 fact（事实）、op（比较）和 value（值）" in page
+
+
+def test_advanced_json_starts_from_the_structured_answers(client, areas, orgs, policy_admin):
+    client.force_login(policy_admin)
+    blank = client.get("/engagement/policies/new/").content.decode()
+    assert "&quot;fact&quot;: &quot;kind&quot;" in blank
+    previewed = client.post("/engagement/policies/new/", form_data(areas, preview="1"))
+    textarea = (
+        previewed.content.decode().split('name="condition_json"', 1)[1].split("</textarea>")[0]
+    )
+    assert "&quot;employee_count&quot;" in textarea and "&quot;industry&quot;" in textarea
