@@ -706,8 +706,8 @@ def _expire(offer: Offer, *, now: dt.datetime) -> None:
 
 
 def offers_expire(*, now: dt.datetime | None = None) -> int:
-    """Expire every pending offer past its limit and re-dispatch its order; returns how
-    many offers expired."""
+    """Expire every pending offer past its limit and re-dispatch its order (and any order
+    whose offer expired before without a new one); returns how many offers expired."""
     now = now or timezone.now()
     due = list(
         Offer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=now).values_list(
@@ -732,6 +732,19 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
                 continue
             _expire(offer, now=now)
             orders.add(offer.order_id)
+    # Also orders whose offer expired earlier but whose re-dispatch was lost (the process
+    # died, or the database refused the write after the expiry committed): a retry of this
+    # call must not leave them waiting for the minute sweep.
+    lost = (
+        Order.objects.filter(
+            status__in=[OrderStatus.PLACED, OrderStatus.ASSIGNED],
+            offers__status=OfferStatus.EXPIRED,
+            offers__expires_at__lte=now,
+        )
+        .exclude(offers__status=OfferStatus.PENDING)
+        .values_list("pk", flat=True)
+    )
+    orders.update(lost)
     for order in Order.objects.filter(pk__in=orders):
         dispatch(order, now=now)
     return len(due)
