@@ -29,12 +29,13 @@ install: $(VENV)/.installed node_modules/.installed
 
 install-test: install $(VENV)/.installed-test browser-deps
 
-# Browser tests drive Debian's Chromium; Chinese fonts so screenshots and PDFs show text.
+# Browser tests drive Debian's Chromium; Chinese fonts so screenshots and PDFs show text
+# (WenQuanYi Micro Hei is TrueType, so ReportLab can embed it in the reports' PDFs).
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ] || [ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then \
-		echo "Installing Debian chromium, fonts-noto-cjk and fonts-noto-color-emoji…"; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ] || [ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+		echo "Installing Debian chromium, fonts-noto-cjk, fonts-noto-color-emoji and fonts-wqy-microhei (embedded in PDFs)…"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji fonts-wqy-microhei >/dev/null; \
 	fi
 
 run: install

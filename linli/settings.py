@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "linli.care",
     "linli.activities",
     "linli.engagement",
+    "linli.governance",
+    "linli.sharing",
+    "linli.economy",
+    "linli.cockpit",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +142,8 @@ NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "linli" / "static",
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -291,7 +297,15 @@ if (
 ):
     raise ImproperlyConfigured("LINLI_LOGIN_CODE* limits must be positive")
 # Resident users (logged in at /me/login/) may only reach these path prefixes.
-ACCOUNTS_RESIDENT_PATHS = ["/me/", "/report/", "/activities/", "/static/", "/i18n/"]
+ACCOUNTS_RESIDENT_PATHS = [
+    "/me/",
+    "/report/",
+    "/activities/",
+    "/yishi/",
+    "/gongyi/",
+    "/static/",
+    "/i18n/",
+]
 MIDDLEWARE += ["linli.accounts.middleware.ResidentConfinementMiddleware"]
 # End of resident accounts ----------------------------------------------------------------
 
@@ -337,3 +351,23 @@ if (
 # a second service for the same resident may wait after the first ends.
 ORDERS_PLAN_SECONDS = env_float("LINLI_ORDERS_PLAN_SECONDS", 30.0)
 ORDERS_SEQUENCE_GAP_S = env_int("LINLI_ORDERS_SEQUENCE_GAP_SECONDS", 1800)
+# Cockpit map tiles (linli/cockpit/layers.py, docs/cockpit.md): none by default (boundaries on a
+# plain background); CRS wgs84 | cgcs2000 | gcj02 (AMap/Tencent: coordinates converted on output).
+COCKPIT_MAP_TILES_URL = env_str("LINLI_MAP_TILES_URL", "")
+COCKPIT_MAP_TILES_CRS = env_str("LINLI_MAP_TILES_CRS", "wgs84").lower()
+COCKPIT_MAP_TILES_ATTRIBUTION = env_str("LINLI_MAP_TILES_ATTRIBUTION", "")
+# 15-minute service circle (linli/cockpit/circle.py, docs/service-circle.md): walking speed of
+# older residents, m/s (1.0 m/s × 15 min = 900 m, within GB 50180-2018's 800–1 000 m).
+LINLI_CIRCLE_WALK_SPEED_M_S = env_float("LINLI_CIRCLE_WALK_SPEED_M_S", 1.0)
+# Checked here so a bad value stops start-up instead of failing every circle or map request.
+if not (0 < LINLI_CIRCLE_WALK_SPEED_M_S < float("inf")):
+    raise ImproperlyConfigured(
+        "LINLI_CIRCLE_WALK_SPEED_M_S must be a positive walking speed in metres a second "
+        f"(e.g. 1.0), got {LINLI_CIRCLE_WALK_SPEED_M_S!r}"
+    )
+# The tile systems linli.cockpit.layers.TILE_CRSES accepts ("-" ignored and empty = wgs84,
+# as linli.cockpit.layers.tiles_crs reads it).
+if (COCKPIT_MAP_TILES_CRS or "wgs84").replace("-", "") not in ("wgs84", "cgcs2000", "gcj02"):
+    raise ImproperlyConfigured(
+        f"LINLI_MAP_TILES_CRS must be wgs84, cgcs2000 or gcj02, got {COCKPIT_MAP_TILES_CRS!r}"
+    )

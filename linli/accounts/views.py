@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -110,12 +113,48 @@ def me(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     account = selectors.account_of(request.user)
     people = list(selectors.residents_actable_by(request.user)) if account else []
+    from linli.notify.selectors import unread_count
+
     context = {
         "account": account,
+        "unread": unread_count(request.user),
         "me": account.resident if account else None,
         "others": [p for p in people if account and p.pk != account.resident_id],
     }
     return _page(request, "accounts/me.html", context)
+
+
+#: Messages shown on one page (the newest; older ones are kept but not listed).
+MESSAGES_SHOWN = 50
+
+
+def messages_page(request: HttpRequest) -> HttpResponse:
+    """``/me/messages/``: the resident's in-app messages (approved bookings, topic
+    progress, vote results …), newest first, unread ones marked in words."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=reverse("accounts:login"))
+    from linli.notify.selectors import inbox_for
+
+    rows = list(inbox_for(request.user)[:MESSAGES_SHOWN])
+    return _page(request, "accounts/messages.html", {"rows": rows})
+
+
+@require_POST
+def message_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of the user's messages read and open its page when it is a resident page
+    (under ``/me/`` or public), else come back to the list."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    from linli.notify.models import Notification
+    from linli.notify.services import notification_mark_read
+
+    try:
+        note = notification_mark_read(user=request.user, notification_id=pk)  # type: ignore[arg-type]
+    except Notification.DoesNotExist:
+        raise Http404("没有这条消息") from None
+    if note.link.startswith(tuple(settings.ACCOUNTS_RESIDENT_PATHS)):
+        return redirect(note.link)
+    return redirect("accounts:messages")
 
 
 @require_POST

@@ -47,6 +47,7 @@ from linli.activities.models import (
 )
 from linli.common.identity import age_on
 from linli.common.models import CalendarOverride
+from linli.common.windows import window_problem
 from linli.common.workcalendar import is_workday, package_covers
 from linli.eligibility.engine import EligibilityError, quote
 from linli.eligibility.money import yuan
@@ -80,35 +81,12 @@ def venue_problem(venue: Venue, starts_at: dt.datetime, ends_at: dt.datetime) ->
     The span must lie on one local day inside one of the venue's windows for that
     weekday (a venue without windows is always open). Does not look at other bookings.
     """
-    start, end = _local(starts_at), _local(ends_at)
-    if end <= start:
-        return "结束时间必须晚于开始时间"
-    if not venue.active:
+    if not venue.active and _local(ends_at) > _local(starts_at):
         return f"场地“{venue.name}”已停用"
-    windows = list(venue.windows.all())
-    if not windows:
-        return None
-    if end.date() != start.date() and not (
-        end.date() == start.date() + dt.timedelta(1) and end.time() == dt.time(0)
-    ):
+    problem = window_problem(venue.windows.all(), starts_at, ends_at, name=f"场地“{venue.name}”")
+    if problem == "不能跨天，请分成两段":
         return "一个场次不能跨天"
-    end_time = dt.time(23, 59, 59) if end.time() == dt.time(0) else end.time()
-    for window in windows:
-        if (
-            window.weekday == start.weekday()
-            and window.start <= start.time()
-            and end_time <= window.end
-        ):
-            return None
-    open_that_day = [w for w in windows if w.weekday == start.weekday()]
-    weekday = "一二三四五六日"[start.weekday()]
-    if not open_that_day:
-        return f"场地“{venue.name}”周{weekday}不开放"
-    hours = "、".join(f"{w.start:%H:%M}–{w.end:%H:%M}" for w in open_that_day)
-    return (
-        f"{start:%m月%d日 %H:%M}–{end:%H:%M} 不在场地“{venue.name}”的开放时段内"
-        f"（周{weekday} {hours}）"
-    )
+    return problem
 
 
 def _clash(
@@ -126,14 +104,41 @@ def _clash(
     return sessions.first()
 
 
+def session_clash(
+    venue: Venue, starts_at: dt.datetime, ends_at: dt.datetime, exclude: int | None = None
+) -> Session | None:
+    """A live activity's session at ``venue`` overlapping ``starts_at``–``ends_at``
+    (published or closed activities, sessions not cancelled), or ``None``; ``exclude`` an
+    activity id to ignore. Used by venue bookings (:mod:`linli.sharing.venues`)."""
+    return _clash(venue, starts_at, ends_at, exclude)
+
+
+def _booking_clash(venue: Venue, starts_at: dt.datetime, ends_at: dt.datetime) -> Any:
+    from linli.sharing.models import LIVE_VENUE_BOOKING, VenueBooking  # sharing imports us
+
+    return (
+        VenueBooking.objects.filter(
+            venue=venue,
+            status__in=LIVE_VENUE_BOOKING,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
 def _check_sessions(
     venue: Venue, sessions: Sequence[SessionSpec], exclude: int | None
 ) -> list[SessionSpec]:
+    """Callers hold a transaction: the venue row is locked here, as venue bookings lock
+    it, so a session and a booking cannot both take the same time."""
     if not sessions:
         raise ActivityError("至少需要一个场次", field="sessions")
     ordered = sorted(
         ((_local(s), _local(e), t.strip()) for s, e, t in sessions), key=lambda x: x[0]
     )
+    Venue.objects.select_for_update().filter(pk=venue.pk).first()
     now = timezone.now()
     for index, (start, end, _title) in enumerate(ordered):
         if start < now:
@@ -148,6 +153,14 @@ def _check_sessions(
             raise ActivityError(
                 f"第 {index + 1} 个场次：场地在该时段已被“{clash.activity.title}”"
                 f"（{_local(clash.starts_at):%m月%d日 %H:%M}）占用",
+                field="sessions",
+            )
+        booking = _booking_clash(venue, start, end)
+        if booking is not None:
+            raise ActivityError(
+                f"第 {index + 1} 个场次：场地在该时段已被预约用于“{booking.purpose}”"
+                f"（{_local(booking.starts_at):%m月%d日 %H:%M}–"
+                f"{_local(booking.ends_at):%H:%M}）",
                 field="sessions",
             )
     return ordered

@@ -36,7 +36,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -55,6 +55,8 @@ from linli.care.models import (
     Watch,
 )
 from linli.cases.models import CaseStatus
+from linli.common.documents import Cell
+from linli.common.exports import local_time, wants_xlsx, xlsx_response
 from linli.common.models import PiiAccessLog
 from linli.common.pii import mask_phone
 from linli.devices.models import Device, DeviceEvent, EventKind
@@ -334,7 +336,7 @@ def watch_rows(watches: list[Watch], now: dt.datetime) -> list[dict[str, Any]]:
 
 @require_safe
 @care_staff_required
-def watch_home(request: HttpRequest) -> HttpResponse:
+def watch_home(request: HttpRequest) -> HttpResponseBase:
     """``/care/``: open alerts (up to :data:`HOME_ALERTS`), then my watched residents."""
     now = timezone.now()
     user = _user(request)
@@ -343,6 +345,8 @@ def watch_home(request: HttpRequest) -> HttpResponse:
     watches = watches_for(user).order_by(
         F("last_sign_at").asc(nulls_last=True), "resident__name", "pk"
     )
+    if wants_xlsx(request):
+        return watches_xlsx(watch_rows(list(watches), now))
     page = Paginator(watches, WATCH_PAGE_SIZE).get_page(request.GET.get("page"))
     cased = list(
         alerts_for(user)
@@ -362,12 +366,50 @@ def watch_home(request: HttpRequest) -> HttpResponse:
     return render(request, "care/home.html", context)
 
 
+#: Columns of the watched residents export: a list item of ``/care/`` split into cells.
+WATCHES_HEADER = [
+    "姓名",
+    "住址",
+    "年龄",
+    "关注原因",
+    "最近活动",
+    "静默过久",
+    "办理中的事件",
+    "外出",
+]
+
+
+def watches_xlsx(rows: list[dict[str, Any]]) -> FileResponse:
+    """``/care/?format=xlsx``: every watched resident of my areas (all pages), longest
+    silent first, as the list shows them (no phones, no identity numbers)."""
+    cells: list[list[Cell]] = []
+    for row in rows:
+        away = row["away"]
+        away_text = ""
+        if away is not None:
+            start = "外出中" if row["away_now"] else f"将外出 {local_time(away.starts_at)} 起"
+            away_text = f"{start}，至 {local_time(away.ends_at)}"
+        cells.append(
+            [
+                row["resident"].name,
+                str(row["resident"].household or "无住址"),
+                row["age"],
+                row["watch"].get_reason_display(),
+                row["sign"].text,
+                "是" if row["sign"].long and not row["away_now"] else "",
+                row["case_number"] or "",
+                away_text,
+            ]
+        )
+    return xlsx_response(title="关注居民", header=WATCHES_HEADER, rows=cells)
+
+
 # --- alerts -----------------------------------------------------------------------------
 
 
 @require_safe
 @care_staff_required
-def alert_list(request: HttpRequest) -> HttpResponse:
+def alert_list(request: HttpRequest) -> HttpResponseBase:
     """``/care/alerts/?status=open|all&kind=…&page=N``: newest first, 25 a page."""
     form = forms.AlertFilterForm(request.GET)
     status, kind = form.values()
@@ -376,6 +418,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(status__in=OPEN_STATUSES)
     if kind:
         rows = rows.filter(kind=kind)
+    if wants_xlsx(request):
+        return alerts_xlsx(rows.order_by("-raised_at", "-pk"), status=status, kind=kind)
     page = Paginator(rows.order_by("-raised_at", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -390,6 +434,34 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "query": f"status={status}&kind={kind}",
     }
     return render(request, "care/alerts.html", context)
+
+
+#: Columns of the alerts export: what an alert card on the list shows, split into cells.
+ALERTS_HEADER = ["类型", "居民", "住址", "告警时间", "状态", "结果", "确认时间", "事件编号"]
+
+
+def alerts_xlsx(alerts: QuerySet[CareAlert], *, status: str, kind: str) -> FileResponse:
+    """``/care/alerts/?…&format=xlsx``: every alert the filters select (all pages). Like
+    the list, no phone numbers (those are on the alert's own page, logged)."""
+    rows: list[list[Cell]] = [
+        [
+            alert.get_kind_display(),
+            alert.resident.name if alert.resident else "",
+            str(alert.household),
+            local_time(alert.raised_at),
+            alert.get_status_display(),
+            alert.get_outcome_display() if alert.outcome else "",
+            local_time(alert.acknowledged_at),
+            alert.case.number if alert.case else "",
+        ]
+        for alert in alerts
+    ]
+    shown = ["状态 " + ("全部" if status == forms.ALL else "待处理")]
+    if kind:
+        shown.append(f"类型 {AlertKind(kind).label}")
+    return xlsx_response(
+        title="关怀告警", header=ALERTS_HEADER, rows=rows, lines=[f"筛选条件：{'；'.join(shown)}"]
+    )
 
 
 def device_events(alert: CareAlert, now: dt.datetime) -> list[DeviceEvent]:

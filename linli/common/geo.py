@@ -9,6 +9,7 @@ or driving estimate is wanted and no road network is loaded (DESIGN.md "Geograph
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,6 +20,12 @@ from shapely.geometry import Point, shape
 EARTH_RADIUS_M = 6_371_008.8
 #: Great-circle distance × this ≈ street distance in Chinese residential districts.
 DETOUR_FACTOR = 1.3
+
+
+#: GCJ-02 is only defined over China: input outside this box (latitude, longitude in
+#: degrees, prcoords' own bounds rounded outwards) is refused rather than converted.
+GCJ02_LAT_RANGE = (0.8, 55.8)
+GCJ02_LNG_RANGE = (72.0, 137.8)
 
 
 class GeoError(ValueError):
@@ -45,7 +52,9 @@ def parse_lat_lng(lat: object, lng: object, *, crs: str = "wgs84") -> LatLng:
         crs: ``"wgs84"`` (also CGCS2000, the same to within centimetres) or ``"gcj02"``.
 
     Raises:
-        GeoError: not numbers, out of range, or an unknown ``crs``.
+        GeoError: not numbers, out of range, an unknown ``crs``, GCJ-02 input outside
+            China's bounding box (:data:`GCJ02_LAT_RANGE`, :data:`GCJ02_LNG_RANGE`), or a
+            conversion that gives no finite point.
     """
     try:
         lat_f, lng_f = float(str(lat).strip()), float(str(lng).strip())
@@ -59,7 +68,20 @@ def parse_lat_lng(lat: object, lng: object, *, crs: str = "wgs84") -> LatLng:
     if crs in ("wgs84", "cgcs2000"):
         return LatLng(lat_f, lng_f)
     if crs == "gcj02":
-        converted = prcoords.gcj_wgs_bored(prcoords.Coords(lat_f, lng_f))
+        (lat_lo, lat_hi), (lng_lo, lng_hi) = GCJ02_LAT_RANGE, GCJ02_LNG_RANGE
+        if not (lat_lo <= lat_f <= lat_hi and lng_lo <= lng_f <= lng_hi):
+            raise GeoError(
+                f"GCJ-02（高德、腾讯）坐标只适用于中国境内（纬度 {lat_lo}–{lat_hi}，"
+                f"经度 {lng_lo}–{lng_hi}），实际为纬度 {lat_f}，经度 {lng_f}"
+            )
+        try:
+            with warnings.catch_warnings():  # prcoords warns at the box's very edge
+                warnings.simplefilter("ignore", UserWarning)
+                converted = prcoords.gcj_wgs_bored(prcoords.Coords(lat_f, lng_f))
+        except (ValueError, ArithmeticError):
+            raise GeoError(f"无法将 GCJ-02 坐标转换为 WGS-84：纬度 {lat_f}，经度 {lng_f}") from None
+        if not (math.isfinite(converted.lat) and math.isfinite(converted.lon)):
+            raise GeoError(f"无法将 GCJ-02 坐标转换为 WGS-84：纬度 {lat_f}，经度 {lng_f}")
         return LatLng(converted.lat, converted.lon)
     raise GeoError(f"不支持的坐标系：{crs}（可用 wgs84、gcj02）")
 

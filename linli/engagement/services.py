@@ -111,19 +111,15 @@ def _under(area: Area, community: Area) -> bool:
 
 
 def need_number_next(year: int) -> str:
-    """``XQ2026000001``: the year and a 6-digit sequence, one more than the year's highest.
+    """``XQ2026000001``: the year and a 6-digit sequence, one more than the year's highest,
+    by :func:`linli.common.numbering.next_number` (compared as numbers, so it keeps
+    counting past 999999).
 
     Unique by the database; a clash with a concurrent need is retried by :func:`need_raise`.
     """
-    prefix = f"XQ{year}"
-    last = (
-        Need.objects.filter(number__startswith=prefix)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    seq = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{seq:06d}"
+    from linli.common.numbering import next_number
+
+    return next_number(Need.objects.all(), "number", f"XQ{year}", 6)
 
 
 def _raiser_check(

@@ -27,7 +27,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,6 +36,8 @@ from django.views.decorators.http import require_POST, require_safe
 from openpyxl import Workbook
 
 from linli.activities.models import Activity
+from linli.common.documents import Cell
+from linli.common.exports import local_time, wants_xlsx, xlsx_response
 from linli.eligibility.money import yuan
 from linli.engagement import selectors, services
 from linli.engagement.errors import EngagementError
@@ -483,7 +485,11 @@ def menu_retire(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @staff_required
-def council_list(request: HttpRequest) -> HttpResponse:
+def council_list(request: HttpRequest) -> HttpResponseBase:
+    """``/engagement/councils/``: the council meetings of my communities (``?format=xlsx``
+    as a workbook with the same columns)."""
+    if wants_xlsx(request):
+        return _councils_xlsx(selectors.councils_for_staff(request.user))
     return render(
         request,
         "engagement/staff/councils.html",
@@ -492,6 +498,26 @@ def council_list(request: HttpRequest) -> HttpResponse:
             "communities": selectors.staff_communities(request.user),
         },
     )
+
+
+#: Columns of the council list export: a row of the page split into cells.
+COUNCILS_HEADER = ["会议", "地点", "召开时间", "社区", "参会单位", "提出需求"]
+
+
+def _councils_xlsx(meetings: Any) -> FileResponse:
+    """Every council meeting the page lists, newest first."""
+    rows: list[list[Cell]] = [
+        [
+            m.title,
+            str(m.venue or ""),
+            local_time(m.held_at),
+            m.area.name,
+            m.attendee_count,
+            m.need_count,
+        ]
+        for m in meetings
+    ]
+    return xlsx_response(title="楼事会", header=COUNCILS_HEADER, rows=rows)
 
 
 def _council(request: HttpRequest, pk: int) -> CouncilMeeting:

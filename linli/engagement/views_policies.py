@@ -40,6 +40,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from openpyxl import Workbook
 
+from linli.common.documents import Cell
+from linli.common.exports import wants_xlsx, xlsx_response
 from linli.eligibility.conditions import describe
 from linli.eligibility.facts import SubjectKind
 from linli.eligibility.money import yuan
@@ -331,10 +333,14 @@ def _service_error(form: forms.Form, err: EngagementError) -> None:
 
 @require_safe
 @policy_staff_required
-def policy_list(request: HttpRequest) -> HttpResponse:
+def policy_list(request: HttpRequest) -> HttpResponseBase:
+    """``/engagement/policies/?v=current&q=``: the policy library (at most
+    :data:`PAGE_ROWS` on the page; ``&format=xlsx`` gives every match)."""
     validity = request.GET.get("v", "current")
     validity = validity if validity in sel.VALIDITY else "current"
     search = request.GET.get("q", "")[:50]
+    if wants_xlsx(request):
+        return _policies_xlsx(request, validity, search)
     rows = list(sel.policies_for_staff(request.user, validity=validity, search=search)[:PAGE_ROWS])
     counts = sel.match_counts(request.user, [p.pk for p in rows])
     return render(
@@ -348,6 +354,33 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             "may_edit": sel.may_edit_policies(request.user),
         },
     )
+
+
+#: Columns of the policy library export: a row of the page split into cells.
+POLICIES_HEADER = ["政策", "发布机关", "文号", "区域", "适用对象", "生效日期", "失效日期"]
+POLICIES_HEADER += ["兑现方式", "匹配情况"]
+
+
+def _policies_xlsx(request: HttpRequest, validity: str, search: str) -> FileResponse:
+    """Every policy the filters select, as the list shows them (match counts in words)."""
+    policies = list(sel.policies_for_staff(request.user, validity=validity, search=search))
+    counts = sel.match_counts(request.user, [p.pk for p in policies])
+    rows: list[list[Cell]] = [
+        [
+            p.title,
+            p.issuer,
+            p.document_number,
+            p.area.name,
+            p.get_subject_kind_display(),
+            p.valid_from.isoformat() if p.valid_from else "",
+            p.valid_to.isoformat() if p.valid_to else "长期",
+            p.get_grant_mode_display(),
+            _count_words(counts.get(p.pk, {})),
+        ]
+        for p in policies
+    ]
+    shown = f"筛选条件：有效期 {sel.VALIDITY[validity]}" + (f"；关键词 {search}" if search else "")
+    return xlsx_response(title="政策库", header=POLICIES_HEADER, rows=rows, lines=[shown])
 
 
 def _count_words(counts: dict[str, int]) -> str:

@@ -15,18 +15,17 @@ one main action, no pop-ups, no time limits).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from linli.accounts.selectors import account_of, residents_actable_by
+from linli.accounts.decorators import resident_only
+from linli.accounts.selectors import residents_actable_by
 from linli.cases.views_public import is_elder
 from linli.engagement import selectors, services
 from linli.engagement.errors import EngagementError
@@ -39,18 +38,7 @@ View = Callable[..., HttpResponseBase]
 BASE = "orders/resident/base.html"
 
 
-def resident_required(view: View) -> View:
-    """A resident account, else the log-in page (anonymous) or the staff list (staff)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url=reverse("accounts:login"))
-        if account_of(request.user) is None:
-            return redirect("engagement:needs")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+resident_required = resident_only("engagement:needs")
 
 
 def _render(

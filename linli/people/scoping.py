@@ -15,6 +15,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, Q, QuerySet
 
 from linli.people.models import PII_ROLES, SENSITIVE_ROLES, Assignment, Role
+from linli.places.models import Area
 
 M = TypeVar("M", bound=Model)
 AnyUser = User | AnonymousUser
@@ -111,3 +112,11 @@ def can_view_sensitive(user: AnyUser) -> bool:
     if getattr(user, "is_superuser", False) or user.has_perm("people.view_sensitive"):
         return True
     return bool(roles(user) & SENSITIVE_ROLES)
+
+
+def covers(user: AnyUser, area: Area) -> bool:
+    """Whether ``area`` lies under one of the user's areas (a superuser covers all)."""
+    paths = area_paths(user)
+    if paths is None:
+        return True
+    return any(area.path.startswith(path) for path in paths)

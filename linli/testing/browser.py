@@ -144,3 +144,28 @@ def failed_responses(page: Any) -> list[str]:
     page.on("response", on_response)
     page.on("requestfailed", lambda request: failures.append(f"failed {request.url}"))
     return failures
+
+
+def resident_session(page: Any, base_url: str, user: Any) -> None:
+    """Log a resident account in by putting a session cookie in ``page``'s context.
+
+    The session is made as the one-time-code log-in makes it (``force_login`` plus the
+    ``linli_resident`` flag), without going through the SMS form.
+    """
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["linli_resident"] = True
+    session.save()
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": base_url}
+    page.context.add_cookies([cookie])
+
+
+def set_elder(page: Any, base_url: str, on: bool) -> None:
+    """Switch elder mode by its cookie (as ``/report/elder/`` sets it) and reload the page."""
+    from linli.cases.views_public import ELDER_COOKIE
+
+    page.context.add_cookies([{"name": ELDER_COOKIE, "value": "1" if on else "0", "url": base_url}])
+    page.reload()

@@ -56,6 +56,7 @@ def style(page: Any, selector: str, prop: str) -> float:
 
 def check(page: Any, axe_check: Any, name: str, *, elder: bool, targets: list[str]) -> None:
     """axe-core clean and fits the phone; in elder mode the sizes too; a screenshot."""
+    page.wait_for_load_state()  # a click may still be loading the next page
     assert (page.locator("body.elder").count() == 1) is elder, page.url
     assert page.evaluate(FITS), page.url
     assert axe_check(page) == [], page.url

@@ -78,6 +78,7 @@ def checked(page: Any, axe_check: Any, name: str) -> None:
 
 def elder_sized(page: Any, targets: list[str]) -> None:
     """Elder mode on, body text ≥ 18 px, every visible target ≥ 60×60 px."""
+    page.wait_for_load_state()  # a click may still be loading the next page
     assert page.locator("body.elder").count() == 1, page.url
     assert style(page, "body", "fontSize") >= 18
     for selector in targets:

@@ -50,6 +50,7 @@ def style(page: Any, selector: str, prop: str) -> float:
 
 def assert_elder(page: Any, axe_check: Any, name: str, targets: list[str]) -> None:
     """Elder mode on, sizes met, fits the phone, axe-core clean; then a screenshot."""
+    page.wait_for_load_state()  # a link's click may still be loading the next page
     assert page.locator("body.elder").count() == 1, page.url
     assert style(page, "body", "fontSize") >= 18
     if page.locator(".main").count():
@@ -82,10 +83,12 @@ def test_contact_orders_training_from_the_menu_and_rates_it(
     phone.goto(f"{base}/biz/")
     assert_elder(phone, axe_check, "home", [".main", ".text-link"])
 
-    phone.get_by_role("link", name="看看社区能提供哪些服务（服务菜单）›").click()
+    with phone.expect_navigation():
+        phone.get_by_role("link", name="看看社区能提供哪些服务（服务菜单）›").click()
     assert_elder(phone, axe_check, "menu", [".order-card"])
 
-    phone.get_by_role("link", name="消防安全培训").click()
+    with phone.expect_navigation():
+        phone.get_by_role("link", name="消防安全培训").click()
     assert "需提前 7 天预约" in phone.content()
     phone.get_by_label("涉及人数（人）").fill("60")
     assert_elder(phone, axe_check, "order", [".main", ".tile"])

@@ -99,6 +99,7 @@ def style(page: Any, selector: str, prop: str) -> float:
 
 def assert_elder(page: Any, axe_check: Any, name: str, targets: list[str]) -> None:
     """Elder mode on, sizes met, fits the phone, axe-core clean; then a screenshot."""
+    page.wait_for_load_state()  # a click may still be loading the next page
     assert page.locator("body.elder").count() == 1, page.url
     assert style(page, "body", "fontSize") >= 18
     if page.locator(".main").count():

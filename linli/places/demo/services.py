@@ -438,6 +438,8 @@ def _pending(order: Order) -> Iterable[Offer]:
 #: Fixed, clearly fake mobile numbers of the demo's resident accounts: the daughter, her
 #: mother, the elderly resident living alone (in this order).
 RESIDENT_PHONES = ("13800000001", "13800000002", "13800000003")
+#: The demo canteen regular of 丰登新村社区 (opened by :mod:`linli.places.demo.social`).
+CANTEEN_RESIDENT_PHONE = "13800000004"
 #: The mother is at least this old.
 MOTHER_AGE = 70
 
@@ -536,7 +538,7 @@ def resident_login_rows() -> list[tuple[str, str, str]]:
     :func:`linli.accounts.selectors.residents_actable_by`. In the order of the numbers.
     """
     rows: list[tuple[str, str, str]] = []
-    for phone in RESIDENT_PHONES:
+    for phone in (*RESIDENT_PHONES, CANTEEN_RESIDENT_PHONE):
         account = (
             ResidentAccount.objects.filter(
                 phone_hash=phone_hash(phone), active=True, user__is_active=True

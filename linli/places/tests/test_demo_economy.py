@@ -1,4 +1,5 @@
-"""The demo's activities step (issue 6): real services, so the demo obeys every rule."""
+"""The demo's activities step (issue 6), co-governance step (issue 7) and social enterprise
+(issue 8): real services, so the demo obeys every rule."""
 
 from __future__ import annotations
 
@@ -10,8 +11,25 @@ from django.core.management import call_command
 
 from linli.activities.models import Activity, Audience, RegistrationStatus
 from linli.activities.services import venue_problem
+from linli.economy.models import (
+    FundMove,
+    MealLine,
+    MealSubsidy,
+    ProductSale,
+    SocialEnterprise,
+    YearClose,
+)
 from linli.engagement.models import MenuItem, Need, NeedStatus, Policy
+from linli.governance.models import Topic, TopicStatus, Vote, VoteStatus
 from linli.orgs.models import Organization
+from linli.sharing.models import (
+    Booking,
+    BookingStatus,
+    ParkingLot,
+    VenueBooking,
+    VenueBookingRule,
+)
+from linli.sharing.services import booking_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +84,48 @@ def test_the_demo_has_the_reports_activities() -> None:
     assert relief.matches.filter(organization__industry__startswith="制造业（水泥").exists()
     phone_class = Activity.objects.get(title__contains="智能手机")
     assert phone_class.registrations.filter(resident__isnull=False).count() == 1
+    _the_demo_has_the_parking_story()
+    _the_demo_has_the_social_enterprise()
+
+
+def _the_demo_has_the_parking_story() -> None:
+    """Issue 7's demo (built by the same ``linli demo``): the parking topic decided at a
+    meeting, the counted price vote, the smart lot with bookings, bookable venues."""
+    topic = Topic.objects.get(category="parking")
+    assert topic.status == TopicStatus.DECIDED
+    assert topic.support_count >= topic.support_threshold == 30
+    decision = topic.decisions.get()
+    assert decision.follow_ups.filter(status="done").count() == 3
+    price = Vote.objects.get(title="错峰共享停车收费标准")
+    assert price.status == VoteStatus.COUNTED and price.result["passed"] is True
+    assert price.participations.count() == price.ballots.count() == price.result["ballots"]
+    night = Vote.objects.get(secret=True)
+    assert night.status == VoteStatus.PUBLISHED and night.electorate > 0
+    lot = ParkingLot.objects.get(code="jfy-smart")
+    assert lot.spaces.count() == 120
+    statuses = set(Booking.objects.values_list("status", flat=True))
+    assert {BookingStatus.BOOKED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW} <= statuses
+    for booking in Booking.objects.filter(status=BookingStatus.BOOKED)[:20]:
+        assert booking_problem(
+            booking.space, booking.starts_at, booking.ends_at, now=booking.created_at
+        ) in (None, "开始时间已过，请选择现在以后的时间")
+    assert VenueBooking.objects.filter(status="approved").exists()
+    assert VenueBookingRule.objects.count() == 3
+
+
+def _the_demo_has_the_social_enterprise() -> None:
+    """Issue 8's demo: 40 % + 4 × 15 %, a month of canteen sales across both tiers with
+    subsidies, last year closed with its 20 % allocation, market sales on every channel."""
+    enterprise = SocialEnterprise.objects.get(organization__name="银川丰登社区服务有限公司")
+    stakes = sorted(enterprise.shareholders.values_list("stake_bp", flat=True))
+    assert stakes == [1500, 1500, 1500, 1500, 4000]
+    assert set(MealLine.objects.values_list("tier", flat=True)) == {"优惠价", "标准价", ""}
+    assert MealSubsidy.objects.filter(line__voided=False).exists()
+    closed = YearClose.objects.get(enterprise=enterprise)
+    assert closed.allocation_fen == -(-closed.profit_fen * 2000 // 10000) > 0
+    assert set(ProductSale.objects.values_list("channel", flat=True)) == {
+        "counter",
+        "doorstep",
+        "livestream",
+    }
+    assert FundMove.objects.filter(kind="spending").count() == 2

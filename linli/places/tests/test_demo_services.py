@@ -182,7 +182,11 @@ def test_three_resident_accounts_daughter_mother_and_elder_living_alone(built) -
         ResidentAccount.objects.select_related("resident", "user").get(phone_hash=phone_hash(phone))
         for phone in RESIDENT_PHONES
     )
-    assert ResidentAccount.objects.count() == 3
+    # The three of issue 4, and the canteen regular of 丰登新村社区 (issue 8).
+    assert ResidentAccount.objects.count() == 4
+    regular = ResidentAccount.objects.get(phone_hash=phone_hash("13800000004"))
+    assert regular.resident.area.path.startswith(Area.objects.get(name="丰登新村社区").path)
+    assert regular.user.email.endswith("@" + DEMO_EMAIL_DOMAIN)
     assert list(residents_actable_by(daughter.user)) == [daughter.resident, mother.resident]
     link = mother.resident.family_links.get(relative=daughter.resident)
     assert link.consent_active and link.relation == "女儿"

@@ -47,6 +47,7 @@ class Command(BaseCommand):
         spec = importlib.util.spec_from_file_location(f"linli_bench_{name}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up by name
         spec.loader.exec_module(module)
         names = ("scenario", "seed", "traces")
         extra = {k: options[k] for k in names if options.get(k) is not None}

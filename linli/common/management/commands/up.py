@@ -38,6 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         port = opts["port"] or env_int("PORT", 8000)
+        self._database_exists()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("数据库已迁移。")
         self._schedules()
@@ -49,20 +50,49 @@ class Command(BaseCommand):
         )
         self._supervise(procs)
 
+    def _database_exists(self) -> None:
+        """Create the PostgreSQL database named in ``DATABASE_URL`` when it is missing (the
+        server must let the user create databases), so a new instance needs no manual step.
+
+        Raises:
+            CommandError: the server cannot be reached, or refuses to create the database.
+        """
+        from django.db import connection
+        from django.db.utils import OperationalError
+
+        if connection.vendor != "postgresql":
+            return
+        try:
+            connection.ensure_connection()
+            return
+        except OperationalError as exc:
+            if "does not exist" not in str(exc):
+                raise CommandError(f"无法连接数据库：{exc}") from None
+        name = connection.settings_dict["NAME"]
+        with connection._nodb_cursor() as cursor:
+            try:
+                cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+            except Exception as exc:  # permission denied and the like, shown to the user
+                raise CommandError(f"数据库 {name} 不存在，且无法创建：{exc}") from None
+        self.stdout.write(f"已创建数据库 {name}。")
+
     def _schedules(self) -> None:
         """Periodic tasks (idempotent): case escalation, notification retry sweep, the
         order dispatch sweep (offer timeouts, waiting orders, re-optimisation), and the
         18:00 day plan of tomorrow's booked visits, device-event partitions and retention,
         the care sweep (silence alerts, escalation) and hourly routine learning, the hourly
-        activities sweep (close, finish, reminders) and the daily policy re-matching."""
+        activities sweep (close, finish, reminders), the daily policy re-matching and the
+        5-minute parking sweep (no-shows), and the monthly and weekly reports."""
         from linli.activities.tasks import ensure_schedules as activity_schedules
         from linli.care.tasks import ensure_schedules as care_schedules
         from linli.cases.tasks import ensure_schedules as case_schedules
+        from linli.cockpit.tasks import ensure_schedules as report_schedules
         from linli.devices.tasks import ensure_schedules as device_schedules
         from linli.engagement.tasks import ensure_schedules as policy_schedules
         from linli.notify.services import ensure_schedules as notify_schedules
         from linli.orders.dayplan import ensure_schedules as plan_schedules
         from linli.orders.dispatching import ensure_schedules as order_schedules
+        from linli.sharing.tasks import schedules as sharing_schedules
 
         case_schedules()
         notify_schedules()
@@ -72,6 +102,8 @@ class Command(BaseCommand):
         care_schedules()
         activity_schedules()
         policy_schedules()
+        sharing_schedules()
+        report_schedules()
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area

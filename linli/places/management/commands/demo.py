@@ -8,13 +8,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from linli.cockpit.demo import build_screens
 from linli.places.demo import DEFAULT_SEED, DemoError, build_demo
 from linli.places.demo.care import build_care
+from linli.places.demo.cases import build_cases
+from linli.places.demo.commons import build_commons
 from linli.places.demo.economy import build_engagement
 from linli.places.demo.reset import wipe
 from linli.places.demo.services import resident_login_rows
+from linli.places.demo.social import build_social
 from linli.places.demo.staff import login_rows
 from linli.places.demo.table import format_table
+from linli.places.models import Area, AreaKind
 
 
 class Command(BaseCommand):
@@ -51,8 +56,13 @@ class Command(BaseCommand):
         except DemoError as exc:
             raise CommandError(str(exc), returncode=2) from None
         # After the commit: the care hook evaluates device events as ingestion commits them.
+        counts.update(build_cases(log=self.stdout.write))
         counts.update(build_care(log=self.stdout.write))
         counts.update(build_engagement(log=self.stdout.write))
+        counts.update(build_commons(log=self.stdout.write))
+        counts.update(build_social(log=self.stdout.write))
+        for street in Area.objects.filter(kind=AreaKind.STREET).order_by("path"):
+            counts.update(build_screens(street))
         summary = "，".join(f"{LABELS.get(k, k)} {v}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"演示数据已生成：{summary}。"))
         self._print_logins()
@@ -97,4 +107,15 @@ LABELS = {
     "registrations": "活动报名",
     "needs": "企业需求",
     "policy_matches": "政策匹配",
+    "parking_spaces": "共享车位",
+    "parking_bookings": "停车预约",
+    "topics": "居民议题",
+    "ballots": "表决选票",
+    "canteen_meals": "食堂售餐",
+    "diner_cards": "居民卡",
+    "products": "特产商品",
+    "product_sales": "特产销售单",
+    "cases": "网格事件",
+    "info_screens": "智慧屏",
+    "screen_notices": "屏幕公告",
 }
