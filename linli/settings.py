@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "linli.sharing",
     "linli.economy",
     "linli.cockpit",
+    "linli.audit",
 ]
 
 MIDDLEWARE = [

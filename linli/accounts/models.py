@@ -74,3 +74,39 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"验证码 {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StaffSecurity(models.Model):
+    """Log-in safeguards of one staff (password) user (docs/security.md).
+
+    ``must_change_password``: set for accounts created by seeding or by an administrator;
+    the user is sent to the change-password page until they choose their own (demo accounts
+    flagged ``demo`` are exempt). ``totp_secret`` is the Base32 TOTP seed (RFC 6238),
+    encrypted with :mod:`linli.common.pii`; the second factor is on once ``totp_confirmed_at``
+    is set. ``totp_last_step`` is the last accepted 30-second step, so one code cannot be
+    replayed.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="security",
+        verbose_name="用户",
+    )
+    must_change_password = models.BooleanField("首次登录须改密码", default=False)
+    demo = models.BooleanField("演示账号（免改密码）", default=False)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    totp_secret = models.TextField("动态口令种子（加密）", blank=True)
+    totp_confirmed_at = models.DateTimeField("动态口令启用时间", null=True, blank=True)
+    totp_last_step = models.BigIntegerField("最后使用的口令时段", default=0)
+
+    class Meta:
+        verbose_name = "登录安全设置"
+        verbose_name_plural = "登录安全设置"
+
+    def __str__(self) -> str:
+        return f"{self.user} 登录安全"
+
+    @property
+    def totp_enabled(self) -> bool:
+        return bool(self.totp_secret) and self.totp_confirmed_at is not None

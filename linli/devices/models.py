@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from linli.common.models import TimeStamped
@@ -197,3 +198,56 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.code}"
+
+
+class MonitoringConsent(models.Model):
+    """A household's recorded consent to device monitoring (PIPL arts. 14, 28, 29).
+
+    Monitoring a home (door sensors, water meters, alarms) processes sensitive personal
+    information, so staff record who consented, when, for which device kinds
+    (``kinds``: list of :class:`DeviceKind` values, empty = all) and on what evidence (a
+    signed paper form's number). ``withdrawn_at`` ends it; events from a household without
+    an active consent are not turned into care alerts (docs/privacy.md).
+    """
+
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.CASCADE,
+        related_name="monitoring_consents",
+        verbose_name="户",
+    )
+    given_by = models.ForeignKey(
+        "people.Resident",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="同意人",
+    )
+    given_by_relation = models.CharField(
+        "同意人身份", max_length=30, help_text="本人、监护人、子女等"
+    )
+    kinds = models.JSONField("设备类型", default=list, blank=True)
+    given_at = models.DateTimeField("同意时间")
+    evidence = models.CharField("凭证", max_length=100, blank=True, help_text="纸质同意书编号等")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="登记人",
+    )
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "设备监测同意"
+        verbose_name_plural = "设备监测同意"
+        ordering = ["-given_at"]
+
+    def __str__(self) -> str:
+        return f"{self.household} 设备监测同意（{self.given_by_relation}）"
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None

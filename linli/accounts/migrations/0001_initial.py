@@ -6,52 +6,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0003_roster_import'),
+        ("people", "0003_roster_import"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ResidentAccount',
+            name="ResidentAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('phone_masked', models.CharField(editable=False, max_length=20, verbose_name='手机号')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='开通时间')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='开通人')),
-                ('resident', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='account', to='people.resident', verbose_name='居民')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='resident_account', to=settings.AUTH_USER_MODEL, verbose_name='登录用户')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "phone_masked",
+                    models.CharField(editable=False, max_length=20, verbose_name="手机号"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="开通时间")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="开通人",
+                    ),
+                ),
+                (
+                    "resident",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="account",
+                        to="people.resident",
+                        verbose_name="居民",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="resident_account",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登录用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '居民账号',
-                'verbose_name_plural': '居民账号',
-                'ordering': ['-created_at'],
+                "verbose_name": "居民账号",
+                "verbose_name_plural": "居民账号",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OneTimeCode',
+            name="OneTimeCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone_hash', models.CharField(db_index=True, max_length=64)),
-                ('code_hash', models.CharField(blank=True, max_length=64)),
-                ('client_ip', models.CharField(db_index=True, max_length=45, verbose_name='来源地址')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='发送时间')),
-                ('expires_at', models.DateTimeField(verbose_name='过期时间')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='错误次数')),
-                ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='使用时间')),
-                ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='作废时间')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='codes', to='accounts.residentaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone_hash", models.CharField(db_index=True, max_length=64)),
+                ("code_hash", models.CharField(blank=True, max_length=64)),
+                (
+                    "client_ip",
+                    models.CharField(db_index=True, max_length=45, verbose_name="来源地址"),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="发送时间")),
+                ("expires_at", models.DateTimeField(verbose_name="过期时间")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="错误次数")),
+                ("used_at", models.DateTimeField(blank=True, null=True, verbose_name="使用时间")),
+                ("voided_at", models.DateTimeField(blank=True, null=True, verbose_name="作废时间")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="codes",
+                        to="accounts.residentaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '验证码记录',
-                'verbose_name_plural': '验证码记录',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['phone_hash', 'created_at'], name='otp_phone_time')],
+                "verbose_name": "验证码记录",
+                "verbose_name_plural": "验证码记录",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["phone_hash", "created_at"], name="otp_phone_time")
+                ],
             },
         ),
     ]

@@ -5,96 +5,217 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0003_roster_import'),
-        ('places', '0001_initial'),
+        ("people", "0003_roster_import"),
+        ("places", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeadLetter',
+            name="DeadLetter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(db_index=True, verbose_name='接收时间')),
-                ('channel', models.CharField(choices=[('mqtt', 'MQTT'), ('http', 'HTTP')], max_length=4, verbose_name='通道')),
-                ('source', models.CharField(max_length=200, verbose_name='主题/网关')),
-                ('payload', models.TextField(verbose_name='原始内容')),
-                ('code', models.CharField(db_index=True, max_length=40, verbose_name='错误代码')),
-                ('reason', models.CharField(max_length=300, verbose_name='原因')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(db_index=True, verbose_name="接收时间")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("mqtt", "MQTT"), ("http", "HTTP")],
+                        max_length=4,
+                        verbose_name="通道",
+                    ),
+                ),
+                ("source", models.CharField(max_length=200, verbose_name="主题/网关")),
+                ("payload", models.TextField(verbose_name="原始内容")),
+                ("code", models.CharField(db_index=True, max_length=40, verbose_name="错误代码")),
+                ("reason", models.CharField(max_length=300, verbose_name="原因")),
             ],
             options={
-                'verbose_name': '无法入库的消息',
-                'verbose_name_plural': '无法入库的消息',
-                'ordering': ['-received_at'],
+                "verbose_name": "无法入库的消息",
+                "verbose_name_plural": "无法入库的消息",
+                "ordering": ["-received_at"],
             },
         ),
         migrations.CreateModel(
-            name='Gateway',
+            name="Gateway",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('key_id', models.SlugField(max_length=64, unique=True, verbose_name='网关标识')),
-                ('secret_encrypted', models.TextField(editable=False, verbose_name='签名密钥（密文）')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('area', models.ForeignKey(limit_choices_to={'kind': 'community'}, on_delete=django.db.models.deletion.PROTECT, related_name='gateways', to='places.area', verbose_name='所属社区')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("key_id", models.SlugField(max_length=64, unique=True, verbose_name="网关标识")),
+                (
+                    "secret_encrypted",
+                    models.TextField(editable=False, verbose_name="签名密钥（密文）"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "community"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="gateways",
+                        to="places.area",
+                        verbose_name="所属社区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '网关',
-                'verbose_name_plural': '网关',
-                'ordering': ['area__path', 'name'],
+                "verbose_name": "网关",
+                "verbose_name_plural": "网关",
+                "ordering": ["area__path", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('kind', models.CharField(choices=[('door_access', '楼栋门禁'), ('door_sensor', '户门磁'), ('water_meter', '智能水表'), ('power_meter', '智能电表'), ('sos_button', '紧急呼叫按钮'), ('smoke_detector', '烟感报警器'), ('motion', '人体感应')], max_length=20, verbose_name='类型')),
-                ('vendor', models.CharField(max_length=50, verbose_name='厂商')),
-                ('model', models.CharField(blank=True, max_length=50, verbose_name='型号')),
-                ('external_id', models.CharField(max_length=64, verbose_name='设备编号')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='places.building', verbose_name='所在楼栋（楼栋门禁）')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='places.household', verbose_name='户')),
-                ('resident', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='devices', to='people.resident', verbose_name='关联居民')),
-                ('gateway', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='devices', to='devices.gateway', verbose_name='网关')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("door_access", "楼栋门禁"),
+                            ("door_sensor", "户门磁"),
+                            ("water_meter", "智能水表"),
+                            ("power_meter", "智能电表"),
+                            ("sos_button", "紧急呼叫按钮"),
+                            ("smoke_detector", "烟感报警器"),
+                            ("motion", "人体感应"),
+                        ],
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("vendor", models.CharField(max_length=50, verbose_name="厂商")),
+                ("model", models.CharField(blank=True, max_length=50, verbose_name="型号")),
+                ("external_id", models.CharField(max_length=64, verbose_name="设备编号")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="devices",
+                        to="places.building",
+                        verbose_name="所在楼栋（楼栋门禁）",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="devices",
+                        to="places.household",
+                        verbose_name="户",
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="devices",
+                        to="people.resident",
+                        verbose_name="关联居民",
+                    ),
+                ),
+                (
+                    "gateway",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="devices",
+                        to="devices.gateway",
+                        verbose_name="网关",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '设备',
-                'verbose_name_plural': '设备',
-                'ordering': ['household', 'kind'],
+                "verbose_name": "设备",
+                "verbose_name_plural": "设备",
+                "ordering": ["household", "kind"],
             },
         ),
         migrations.CreateModel(
-            name='DeviceEvent',
+            name="DeviceEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=64, verbose_name='事件编号')),
-                ('ts', models.DateTimeField(verbose_name='发生时间')),
-                ('kind', models.CharField(choices=[('door_open', '开门'), ('door_close', '关门'), ('water', '用水读数'), ('power', '用电读数'), ('sos', '紧急呼叫'), ('smoke', '烟雾报警'), ('motion', '有人活动')], max_length=12, verbose_name='类型')),
-                ('value', models.FloatField(blank=True, null=True, verbose_name='读数')),
-                ('received_at', models.DateTimeField(verbose_name='接收时间')),
-                ('device', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='devices.device', verbose_name='设备')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=64, verbose_name="事件编号")),
+                ("ts", models.DateTimeField(verbose_name="发生时间")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("door_open", "开门"),
+                            ("door_close", "关门"),
+                            ("water", "用水读数"),
+                            ("power", "用电读数"),
+                            ("sos", "紧急呼叫"),
+                            ("smoke", "烟雾报警"),
+                            ("motion", "有人活动"),
+                        ],
+                        max_length=12,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("value", models.FloatField(blank=True, null=True, verbose_name="读数")),
+                ("received_at", models.DateTimeField(verbose_name="接收时间")),
+                (
+                    "device",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="devices.device",
+                        verbose_name="设备",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '设备事件',
-                'verbose_name_plural': '设备事件',
-                'ordering': ['-ts'],
-                'constraints': [models.UniqueConstraint(fields=('device', 'ts', 'event_id'), name='device_event_idempotency')],
+                "verbose_name": "设备事件",
+                "verbose_name_plural": "设备事件",
+                "ordering": ["-ts"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("device", "ts", "event_id"), name="device_event_idempotency"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='device',
-            index=models.Index(fields=['external_id'], name='devices_dev_externa_0f743b_idx'),
+            model_name="device",
+            index=models.Index(fields=["external_id"], name="devices_dev_externa_0f743b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='device',
-            constraint=models.UniqueConstraint(fields=('vendor', 'external_id'), name='device_unique_external_id'),
+            model_name="device",
+            constraint=models.UniqueConstraint(
+                fields=("vendor", "external_id"), name="device_unique_external_id"
+            ),
         ),
     ]

@@ -58,11 +58,25 @@
     }
   });
 
+  // What the scan input held when the last request left: the answer clears (diner added)
+  // or selects (refused) only that text, never keys typed since (a scanner may start the
+  // next code before the answer has settled).
+  var sent = null;
+  document.addEventListener("htmx:configRequest", function () {
+    var q = input();
+    sent = q ? q.value : null;
+  });
   var added = false;
   document.addEventListener("counter-added", function () { added = true; });
   document.addEventListener("htmx:afterSettle", function () {
-    focusInput(added);
+    var q = input();
+    if (q && sent !== null && q.value !== sent) {
+      q.focus();  // typed since the request: keep those keys
+    } else {
+      focusInput(added);
+    }
     added = false;
+    sent = null;
   });
 
   document.addEventListener("click", function (event) {
