@@ -207,7 +207,8 @@ class MonitoringConsent(models.Model):
     information, so staff record who consented, when, for which device kinds
     (``kinds``: list of :class:`DeviceKind` values, empty = all) and on what evidence (a
     signed paper form's number). ``withdrawn_at`` ends it; events from a household without
-    an active consent are not turned into care alerts (docs/privacy.md).
+    an active consent are listed by ``linli privacy check`` (docs/privacy.md); alerts still
+    flow, since dropping a fall alarm for a missing form would endanger the person.
     """
 
     household = models.ForeignKey(
