@@ -372,3 +372,78 @@ if (COCKPIT_MAP_TILES_CRS or "wgs84").replace("-", "") not in ("wgs84", "cgcs200
     raise ImproperlyConfigured(
         f"LINLI_MAP_TILES_CRS must be wgs84, cgcs2000 or gcj02, got {COCKPIT_MAP_TILES_CRS!r}"
     )
+# Personal-information retention (linli/common/retention.py, docs/privacy.md): days/years a
+# record is kept before it is deleted or anonymised. Floors stop a typo from erasing what the
+# law requires kept: PII view logs ≥ 180 days (Cybersecurity Law art. 21, GB/T 22239-2019
+# 8.1.4.3), case contacts ≥ 30 days after closing (a case may be reopened and rated).
+RETAIN_OTP_DAYS = env_int("LINLI_RETAIN_OTP_DAYS", 1)
+RETAIN_PII_LOG_DAYS = env_int("LINLI_RETAIN_PII_LOG_DAYS", 365)
+RETAIN_CASE_CONTACT_DAYS = env_int("LINLI_RETAIN_CASE_CONTACT_DAYS", 365)
+RETAIN_MOVED_OUT_YEARS = env_int("LINLI_RETAIN_MOVED_OUT_YEARS", 5)
+RETAIN_DEAD_LETTER_DAYS = env_int("LINLI_RETAIN_DEAD_LETTER_DAYS", 90)
+for _name, _value, _floor in (
+    ("LINLI_RETAIN_OTP_DAYS", RETAIN_OTP_DAYS, 1),
+    ("LINLI_RETAIN_PII_LOG_DAYS", RETAIN_PII_LOG_DAYS, 180),
+    ("LINLI_RETAIN_CASE_CONTACT_DAYS", RETAIN_CASE_CONTACT_DAYS, 30),
+    ("LINLI_RETAIN_MOVED_OUT_YEARS", RETAIN_MOVED_OUT_YEARS, 1),
+    ("LINLI_RETAIN_DEAD_LETTER_DAYS", RETAIN_DEAD_LETTER_DAYS, 7),
+):
+    if _value < _floor:
+        raise ImproperlyConfigured(f"{_name} must be at least {_floor}, got {_value}")
+
+# Log-in security (docs/accounts.md) -----------------------------------------------------
+# Staff log in with a password (plus an optional TOTP code); residents with a one-time code.
+# Argon2id first (OWASP Password Storage Cheat Sheet); the PBKDF2 hashers stay so older hashes
+# still verify, and Django re-hashes them with Argon2 at the next successful log-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+_pv = "django.contrib.auth.password_validation."
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": _pv + "UserAttributeSimilarityValidator"},
+    {"NAME": _pv + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": _pv + "CommonPasswordValidator"},
+    {"NAME": _pv + "NumericPasswordValidator"},
+    # GB/T 22239-2019 (等保 2.0) 8.1.4.1: passwords of some complexity, changed regularly.
+    {"NAME": "linli.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+]
+# django-axes: a (username, client address) pair is locked after AXES_FAILURE_LIMIT failed
+# log-ins for AXES_COOLOFF_TIME, so one attacker cannot lock a whole office out.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LINLI_AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("LINLI_AXES_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT <= 0 or AXES_COOLOFF_MINUTES <= 0:
+    raise ImproperlyConfigured("LINLI_AXES_FAILURE_LIMIT and LINLI_AXES_COOLOFF_MINUTES must be > 0")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful log-ins are in the audit log (linli/audit)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "linli.accounts.lockout.lockout_response"
+# Staff sessions end after this many minutes without a request (resident sessions never do:
+# age-friendly rules); requests to these paths (regular expressions: pages' background
+# polling) or carrying the header "X-Linli-Poll: 1" do not count as activity.
+STAFF_IDLE_MINUTES = env_int("LINLI_STAFF_IDLE_MINUTES", 30)
+if STAFF_IDLE_MINUTES <= 0:
+    raise ImproperlyConfigured("LINLI_STAFF_IDLE_MINUTES must be a positive number of minutes")
+STAFF_POLL_PATHS = [
+    r"^/cockpit/layers/",
+    r"^/cockpit/kpis/panels",
+    r"^/activities/manage/\d+/door/count/",
+    r"^/work/offer/$",
+    r"^/roster/import/\d+/progress/",
+]
+# Roles (linli.people.models.Role values) whose users must turn on the TOTP second factor.
+STAFF_TOTP_REQUIRED_ROLES = env_list("LINLI_STAFF_TOTP_REQUIRED_ROLES", [])
+MIDDLEWARE += [
+    "linli.accounts.staff_middleware.StaffIdleTimeoutMiddleware",
+    "linli.accounts.staff_middleware.StaffSafeguardMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+# End of log-in security ------------------------------------------------------------------
