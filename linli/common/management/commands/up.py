@@ -87,6 +87,7 @@ class Command(BaseCommand):
         from linli.care.tasks import ensure_schedules as care_schedules
         from linli.cases.tasks import ensure_schedules as case_schedules
         from linli.cockpit.tasks import ensure_schedules as report_schedules
+        from linli.common.retention import ensure_schedules as retention_schedules
         from linli.devices.tasks import ensure_schedules as device_schedules
         from linli.engagement.tasks import ensure_schedules as policy_schedules
         from linli.notify.services import ensure_schedules as notify_schedules
@@ -104,6 +105,7 @@ class Command(BaseCommand):
         policy_schedules()
         sharing_schedules()
         report_schedules()
+        retention_schedules()  # daily personal-information retention
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area
