@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "linli.common.faults.DatabaseUnavailableMiddleware",  # DB outage → 503 + Retry-After
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "linli.common.middleware.ChosenLanguageMiddleware",
@@ -99,7 +100,11 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        DATABASES = {
+            "default": dj_database_url.parse(
+                _database_url, conn_max_age=60, conn_health_checks=True
+            )  # a connection cut by a server restart is replaced at the next request
+        }
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
 else:
@@ -200,8 +205,10 @@ Q_CLUSTER: dict[str, object] = {
     # One queue per name on a shared Redis: several installations (or a test) keep apart.
     "name": env_str("LINLI_Q_NAME", "linli"),
     "workers": env_int("LINLI_WORKERS", 2),
-    "timeout": 300,
-    "retry": 360,
+    # A task taken by a worker that dies is handed out again after ``retry`` seconds (must
+    # exceed ``timeout``); LINLI_Q_TIMEOUT / LINLI_Q_RETRY shorten both for fault tests.
+    "timeout": env_int("LINLI_Q_TIMEOUT", 300),
+    "retry": env_int("LINLI_Q_RETRY", 360),
     "max_attempts": 5,
     "ack_failures": True,
     "catch_up": False,
@@ -209,6 +216,8 @@ Q_CLUSTER: dict[str, object] = {
 }
 if _redis_url:
     Q_CLUSTER["redis"] = _redis_url
+    # django-q2's Redis broker loses the task of a killed worker; this one leases it.
+    Q_CLUSTER["broker_class"] = "linli.common.faults.LeasedRedis"
 else:
     Q_CLUSTER["orm"] = "default"
 
