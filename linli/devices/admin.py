@@ -8,15 +8,19 @@ Permissions (roles from :class:`linli.people.models.Role`; V view, A add, C chan
 * DeviceEvent: read-only for the same roles that may view devices.
 * DeadLetter: read-only for street admins (messages that named no known device have no area,
   so they cannot be scoped below the street).
+* MonitoringConsent: admins and grid roles VAC (a consent is evidence: it is withdrawn,
+  never deleted); dispatcher, emergency team V. See docs/privacy.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from linli.common.admin_base import (
     ADMIN_ROLES,
@@ -29,7 +33,14 @@ from linli.common.admin_base import (
     role_table,
     user_may,
 )
-from linli.devices.models import DeadLetter, Device, DeviceEvent, Gateway
+from linli.devices.models import (
+    DeadLetter,
+    Device,
+    DeviceEvent,
+    DeviceKind,
+    Gateway,
+    MonitoringConsent,
+)
 from linli.devices.services import gateway_create, gateway_rotate_secret
 from linli.people.models import Role
 
@@ -41,6 +52,9 @@ EVENT_PERMISSIONS = role_table(
     (ADMIN_ROLES | GRID_ROLES, VIEW), ({Role.DISPATCHER, Role.EMERGENCY_TEAM}, VIEW)
 )
 DEAD_LETTER_PERMISSIONS = role_table(({Role.STREET_ADMIN}, VIEW))
+CONSENT_PERMISSIONS = role_table(
+    (ADMIN_ROLES | GRID_ROLES, EDIT), ({Role.DISPATCHER, Role.EMERGENCY_TEAM}, VIEW)
+)
 
 SECRET_SHOWN_ONCE = "网关 {key} 的签名密钥（只显示这一次，请立即配置到网关）：{secret}"
 
@@ -131,3 +145,58 @@ class DeadLetterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class MonitoringConsentForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The same checks as :func:`linli.people.privacy.consent_record`, in Chinese."""
+
+    class Meta:
+        model = MonitoringConsent
+        fields = [
+            "household",
+            "given_by",
+            "given_by_relation",
+            "kinds",
+            "given_at",
+            "evidence",
+            "withdrawn_at",
+        ]
+
+    def clean_given_at(self) -> Any:
+        given_at = self.cleaned_data["given_at"]
+        if given_at and given_at > timezone.now():
+            raise forms.ValidationError("同意时间不能晚于现在。")
+        return given_at
+
+    def clean_kinds(self) -> Any:
+        kinds = self.cleaned_data["kinds"] or []
+        if not isinstance(kinds, list):
+            raise forms.ValidationError('设备类型应是列表，例如 ["door_sensor"]。')
+        unknown = sorted(set(map(str, kinds)) - set(DeviceKind.values))
+        if unknown:
+            raise forms.ValidationError(f"不认识的设备类型：{'、'.join(unknown)}。")
+        return kinds
+
+
+@admin.register(MonitoringConsent)
+class MonitoringConsentAdmin(ScopedAdmin):
+    """Consents to device monitoring; the household page (``privacy:household``) is the
+    everyday way to record them, this list is for review and search."""
+
+    area_field = "household__building__micro_grid"
+    role_permissions = CONSENT_PERMISSIONS
+    form = MonitoringConsentForm
+    list_display = ["household", "given_by_relation", "given_at", "evidence", "withdrawn_at"]
+    list_filter = [*area_filters("household__building__micro_grid"), "withdrawn_at"]
+    list_select_related = ["household__building"]
+    search_fields = ["evidence", "given_by_relation"]
+    autocomplete_fields = ["household", "given_by"]
+    readonly_fields = ["recorded_by"]
+    date_hierarchy = "given_at"
+
+    def save_model(
+        self, request: HttpRequest, obj: MonitoringConsent, form: Any, change: bool
+    ) -> None:
+        if not change:
+            obj.recorded_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)

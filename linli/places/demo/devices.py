@@ -13,7 +13,8 @@ External ids are ``<KIND>-<last 3 digits of the community code>-<nnnn>`` (``DS-0
 equipped residents of the community in primary-key order, vendor :data:`VENDOR`. Devices are
 validated like :func:`~linli.devices.services.device_register` does (``full_clean`` without
 the per-row uniqueness query) and written with ``bulk_create``. Running it again adds only
-what is missing: a resident who already has demo devices is skipped.
+what is missing: a resident who already has demo devices is skipped. Each equipped household
+gets a monitoring consent given by the resident (「本人」, every kind; docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from linli.devices.models import Device, DeviceKind, Gateway
+from linli.devices.models import Device, DeviceKind, Gateway, MonitoringConsent
 from linli.devices.services import gateway_create
 from linli.people.models import Resident
 from linli.people.selectors import ELDERLY_AGE, birth_cutoff
@@ -105,6 +106,7 @@ def build_devices(rng: random.Random) -> DeviceCounts:
             counts.gateways += 1
         rows = _devices(community, gateway, elders, smoke)
         Device.objects.bulk_create(rows, batch_size=BATCH)
+        _consents(rows)
         counts.devices += len(rows)
         counts.equipped_residents += len({d.resident_id for d in rows})
     return counts
@@ -147,3 +149,31 @@ def _devices(
             )
             rows.append(device)
     return rows
+
+
+def _consents(rows: list[Device]) -> None:
+    """A consent by the resident themself for each household of ``rows`` that has none."""
+    from django.utils import timezone
+
+    owners = {d.household_id: d.resident_id for d in rows}
+    have = set(
+        MonitoringConsent.objects.filter(
+            household_id__in=owners, withdrawn_at__isnull=True
+        ).values_list("household_id", flat=True)
+    )
+    now = timezone.now()
+    MonitoringConsent.objects.bulk_create(
+        [
+            MonitoringConsent(
+                household_id=household_id,
+                given_by_id=resident_id,
+                given_by_relation="本人",
+                kinds=[],
+                given_at=now,
+                evidence=f"演示同意书-{household_id}",
+            )
+            for household_id, resident_id in owners.items()
+            if household_id not in have
+        ],
+        batch_size=BATCH,
+    )
