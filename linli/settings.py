@@ -74,7 +74,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "linli.audit.middleware.ExportAuditMiddleware",  # every download → audit log
 ]
+# Security audit log (linli/audit, docs/audit.md): days kept; < 180 refused at start-up.
+AUDIT_KEEP_DAYS = env_int("LINLI_AUDIT_KEEP_DAYS", 400)
 
 ROOT_URLCONF = "linli.urls"
 WSGI_APPLICATION = "linli.wsgi.application"

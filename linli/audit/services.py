@@ -8,12 +8,16 @@ transaction-level advisory lock; SQLite serialises writers itself), so ``seq`` i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.models import Count, Max, Min
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -53,6 +57,14 @@ def client_ip(request: HttpRequest | None) -> str:
     return str(request.META.get("REMOTE_ADDR") or "")[:45]
 
 
+def _lock_chain() -> None:
+    """Serialise chain writers until the current transaction ends (PostgreSQL advisory
+    lock; re-entrant within one transaction; SQLite serialises writers itself)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
 def record(
     kind: AuditKind | str,
     summary: str,
@@ -86,9 +98,7 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        _lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         event = AuditEvent(
@@ -107,3 +117,102 @@ def record(
         event.hash = chain_hash(prev, event)
         event.save(force_insert=True)
     return event
+
+
+# --- retention (purge with an anchor) ------------------------------------------------------
+
+#: The shortest retention the law allows: GB/T 22239-2019 8.1.4.3 c) and the Cybersecurity
+#: Law art. 21 (3) keep network logs at least six months; 180 days is the floor.
+MIN_KEEP_DAYS = 180
+
+
+def check_keep_days(days: int) -> int:
+    """``days`` if it is a lawful retention (≥ :data:`MIN_KEEP_DAYS`), else
+    ``ImproperlyConfigured`` (called at start-up by the app config and again by the purge)."""
+    if days < MIN_KEEP_DAYS:
+        raise ImproperlyConfigured(
+            f"LINLI_AUDIT_KEEP_DAYS 为 {days} 天，少于法定最短保存期限 {MIN_KEEP_DAYS} 天"
+            "（GB/T 22239-2019 8.1.4.3、《网络安全法》第二十一条：网络日志留存不少于六个月）"
+        )
+    return days
+
+
+@dataclasses.dataclass(frozen=True)
+class PurgeResult:
+    """What :func:`audit_purge` removed: ``count`` rows ``first_seq``–``last_seq`` older
+    than ``cutoff``; ``anchor`` is the ANCHOR event written (None on a dry run or when
+    nothing was old enough)."""
+
+    cutoff: dt.datetime
+    count: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+    anchor: AuditEvent | None = None
+
+    def summary(self) -> str:
+        """One Chinese line for the command and the task result."""
+        if not self.count:
+            cutoff = timezone.localtime(self.cutoff)
+            return f"没有早于 {cutoff:%Y-%m-%d %H:%M} 的审计记录，无需删除。"
+        done = "已删除" if self.anchor else "将删除"
+        return f"{done}第 {self.first_seq}–{self.last_seq} 条审计记录，共 {self.count} 条。"
+
+
+def audit_purge(
+    *, now: dt.datetime | None = None, keep_days: int | None = None, dry_run: bool = False
+) -> PurgeResult:
+    """Delete the chain's oldest rows older than ``keep_days`` (default
+    ``settings.AUDIT_KEEP_DAYS``) and keep the rest verifiable.
+
+    Only a prefix of the chain goes: the rows before the first one at or after the cutoff.
+    Before deleting, the prefix is verified (tampering is never purged away) and an ANCHOR
+    event is appended whose ``detail`` holds ``purged_through_seq`` and
+    ``purged_through_hash``; :func:`linli.audit.verification.verify_chain` accepts the
+    oldest remaining row when its ``prev_hash`` is that hash. All in one transaction.
+
+    Raises:
+        ImproperlyConfigured: ``keep_days`` < :data:`MIN_KEEP_DAYS`.
+        ChainBroken: the rows to delete do not verify (nothing is deleted).
+    """
+    from linli.audit.verification import ChainBroken, verify_chain
+
+    keep = check_keep_days(settings.AUDIT_KEEP_DAYS if keep_days is None else keep_days)
+    cutoff = (now or timezone.now()) - dt.timedelta(days=keep)
+    with transaction.atomic():
+        _lock_chain()
+        first_young = (
+            AuditEvent.objects.filter(at__gte=cutoff)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+            .first()
+        )
+        old = AuditEvent.objects.all()
+        if first_young is not None:
+            old = old.filter(seq__lt=first_young)
+        bounds = old.aggregate(first=Min("seq"), last=Max("seq"), count=Count("pk"))
+        if not bounds["count"]:
+            return PurgeResult(cutoff=cutoff)
+        result = PurgeResult(
+            cutoff=cutoff, count=bounds["count"], first_seq=bounds["first"], last_seq=bounds["last"]
+        )
+        report = verify_chain(until_seq=bounds["last"])
+        if not report.ok:
+            raise ChainBroken(report)
+        if dry_run:
+            return result
+        last_hash = AuditEvent.objects.values_list("hash", flat=True).get(seq=bounds["last"])
+        anchor = record(
+            AuditKind.ANCHOR,
+            f"按保存期限（{keep} 天）删除第 {bounds['first']}–{bounds['last']} 条审计记录",
+            actor_label="系统（到期删除）",
+            detail={
+                "purged_from_seq": bounds["first"],
+                "purged_through_seq": bounds["last"],
+                "purged_through_hash": last_hash,
+                "purged_count": bounds["count"],
+                "cutoff": cutoff.astimezone(dt.UTC).isoformat(),
+                "keep_days": keep,
+            },
+        )
+        AuditEvent.objects.filter(seq__lte=bounds["last"]).delete()
+    return dataclasses.replace(result, anchor=anchor)

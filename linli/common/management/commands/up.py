@@ -82,8 +82,10 @@ class Command(BaseCommand):
         18:00 day plan of tomorrow's booked visits, device-event partitions and retention,
         the care sweep (silence alerts, escalation) and hourly routine learning, the hourly
         activities sweep (close, finish, reminders), the daily policy re-matching and the
-        5-minute parking sweep (no-shows), and the monthly and weekly reports."""
+        5-minute parking sweep (no-shows), the monthly and weekly reports, and the daily
+        audit-log purge."""
         from linli.activities.tasks import ensure_schedules as activity_schedules
+        from linli.audit.tasks import ensure_schedules as audit_schedules
         from linli.care.tasks import ensure_schedules as care_schedules
         from linli.cases.tasks import ensure_schedules as case_schedules
         from linli.cockpit.tasks import ensure_schedules as report_schedules
@@ -106,6 +108,7 @@ class Command(BaseCommand):
         sharing_schedules()
         report_schedules()
         retention_schedules()  # daily personal-information retention
+        audit_schedules()
 
     def _demo(self, opts: dict[str, Any]) -> None:
         from linli.places.models import Area
