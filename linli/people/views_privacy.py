@@ -128,7 +128,7 @@ def _resident_page(
 ) -> HttpResponse:
     context = {
         "resident": resident,
-        "export_form": ExportForm(),
+        "export_form": ExportForm(auto_id="export_%s"),
         "correction_form": correction or CorrectionForm(),
         "requests": list(privacy.data_requests_of(resident)[:50]),
         "done": request.GET.get("done") == "1",
