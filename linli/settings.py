@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -126,12 +127,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# AUTH_PASSWORD_VALIDATORS, PASSWORD_HASHERS: see "Log-in security" below.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -402,3 +398,60 @@ for _name, _value, _floor in (
 ):
     if _value < _floor:
         raise ImproperlyConfigured(f"{_name} must be at least {_floor}, got {_value}")
+
+# Log-in security (docs/accounts.md) -----------------------------------------------------
+# Staff log in with a password (plus an optional TOTP code); residents with a one-time code.
+# Argon2id first (OWASP Password Storage Cheat Sheet); the PBKDF2 hashers stay so older hashes
+# still verify, and Django re-hashes them with Argon2 at the next successful log-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+_pv = "django.contrib.auth.password_validation."
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": _pv + "UserAttributeSimilarityValidator"},
+    {"NAME": "linli.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": _pv + "CommonPasswordValidator"},
+    {"NAME": _pv + "NumericPasswordValidator"},
+    # GB/T 22239-2019 (等保 2.0) 8.1.4.1: passwords of some complexity, changed regularly.
+    {"NAME": "linli.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+]
+# django-axes: a (username, client address) pair is locked after AXES_FAILURE_LIMIT failed
+# log-ins for AXES_COOLOFF_TIME, so one attacker cannot lock a whole office out.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LINLI_AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("LINLI_AXES_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT <= 0 or AXES_COOLOFF_MINUTES <= 0:
+    raise ImproperlyConfigured("LINLI_AXES_FAILURE_LIMIT and LINLI_AXES_COOLOFF_MINUTES must be > 0")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful log-ins are in the audit log (linli/audit)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "linli.accounts.lockout.lockout_response"
+# Staff sessions end after this many minutes without a request (resident sessions never do:
+# age-friendly rules); requests to these paths (regular expressions: pages' background
+# polling) or carrying the header "X-Linli-Poll: 1" do not count as activity.
+STAFF_IDLE_MINUTES = env_int("LINLI_STAFF_IDLE_MINUTES", 30)
+if STAFF_IDLE_MINUTES <= 0:
+    raise ImproperlyConfigured("LINLI_STAFF_IDLE_MINUTES must be a positive number of minutes")
+STAFF_POLL_PATHS = [
+    r"^/cockpit/layers/",
+    r"^/cockpit/kpis/panels",
+    r"^/activities/manage/\d+/door/count/",
+    r"^/work/offer/$",
+    r"^/roster/import/\d+/progress/",
+]
+# Roles (linli.people.models.Role values) whose users must turn on the TOTP second factor.
+STAFF_TOTP_REQUIRED_ROLES = env_list("LINLI_STAFF_TOTP_REQUIRED_ROLES", [])
+MIDDLEWARE += [
+    "linli.accounts.staff_middleware.StaffIdleTimeoutMiddleware",
+    "linli.accounts.staff_middleware.StaffSafeguardMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+# End of log-in security ------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """URL map: back office (admin), staff pages, REST API and its docs."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -10,8 +9,7 @@ admin.site.site_title = "邻里后台"
 admin.site.index_title = "后台管理"
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("linli.accounts.staff_urls")),  # staff log-in (docs/accounts.md)
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

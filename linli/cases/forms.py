@@ -70,6 +70,8 @@ def photo_check(photo: UploadedFile | None) -> UploadedFile | None:
 
 PHOTO_ERRORS = {
     "invalid_image": "请上传照片（JPG、PNG 或 WebP），这个文件不是图片或已损坏",
+    # Django's own message lists every extension Pillow knows (70 of them).
+    "invalid_extension": "请上传照片（JPG、PNG 或 WebP），不能上传“.%(extension)s”文件",
     "empty": "照片文件是空的",
 }
 DESCRIPTION_ERRORS = {

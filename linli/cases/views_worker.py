@@ -39,6 +39,7 @@ from linli.cases.views import case_for, due_label
 from linli.cases.views_actions import actions_for, attach_photo
 from linli.common.geo import LatLng
 from linli.common.pii import mask_phone
+from linli.common.security import safe_file_response
 from linli.people.models import Assignment
 from linli.places.models import Area, AreaKind
 
@@ -217,9 +218,5 @@ def photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
     image = item.image if request.user.is_staff else item.public_image  # type: ignore[union-attr]
     if not image:
         raise Http404("没有这张照片")
-    return FileResponse(image.open("rb"), content_type=_content_type(image.name or ""))
-
-
-def _content_type(name: str) -> str:
-    suffix = name.rsplit(".", 1)[-1].lower()
-    return {"png": "image/png", "webp": "image/webp"}.get(suffix, "image/jpeg")
+    # Type from the stored (Pillow-checked) extension's allow-list; never HTML or SVG.
+    return safe_file_response(image.open("rb"), image.name or "")

@@ -30,6 +30,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from csp.decorators import csp_replace
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -311,6 +312,7 @@ def screen_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @cockpit_required
 @xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})  # the preview page frames it (CSP level 2)
 def screen_preview_frame(request: HttpRequest, pk: int) -> HttpResponse:
     """``<pk>/preview/frame/``: the kiosk page in preview mode (no polling, no storage)."""
     screen = _screen(request, pk)

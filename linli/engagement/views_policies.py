@@ -42,6 +42,7 @@ from openpyxl import Workbook
 
 from linli.common.documents import Cell
 from linli.common.exports import wants_xlsx, xlsx_response
+from linli.common.security import safe_file_response
 from linli.eligibility.conditions import describe
 from linli.eligibility.facts import SubjectKind
 from linli.eligibility.money import yuan
@@ -668,7 +669,6 @@ def attachment_response(note: PolicyNote | None) -> FileResponse:
     """A note's attachment as a download (``MEDIA_URL`` is not served), else 404."""
     if note is None or not note.attachment:
         raise Http404("没有这个附件")
-    name = (note.attachment.name or "附件").rsplit("/", 1)[-1]
-    response = FileResponse(note.attachment.open("rb"), as_attachment=True, filename=name)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    # Always a download, typed from the (content-checked) extension's allow-list.
+    name = note.attachment.name or "附件"
+    return safe_file_response(note.attachment.open("rb"), name, inline_images=False)

@@ -37,6 +37,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from linli.accounts.models import ResidentAccount
 from linli.accounts.selectors import account_of, residents_actable_by
 from linli.cases.views_public import is_elder
+from linli.common.security import safe_file_response
 from linli.eligibility.engine import EligibilityError
 from linli.eligibility.money import yuan
 from linli.orders.dispatching import dispatch, eta_minutes
@@ -685,11 +686,7 @@ def photo_response(order: Order, raw: str) -> FileResponse:
     item = OrderPhoto.objects.filter(order=order, pk=int(raw)).first() if raw.isdigit() else None
     if item is None or not item.image:
         raise Http404("没有这张照片")
-    suffix = (item.image.name or "").rsplit(".", 1)[-1].lower()
-    kind = {"png": "image/png", "webp": "image/webp"}.get(suffix, "image/jpeg")
-    response = FileResponse(item.image.open("rb"), content_type=kind)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return safe_file_response(item.image.open("rb"), item.image.name or "")
 
 
 @require_GET

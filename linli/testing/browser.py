@@ -15,6 +15,10 @@ Playwright cannot download browsers here: Chromium comes from Debian (``make bro
 and axe-core from npm (``node_modules/axe-core``). The plugin also serves static files
 without WhiteNoise's manifest in every test (``collectstatic`` is not run for tests), so
 templates using ``{% static %}`` render and ``live_server`` finds the files.
+
+Every browser context (the ``page`` fixture's and those tests open with
+``browser.new_context``) is watched for Content-Security-Policy violations: a "Refused to …"
+console error fails the test (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -56,6 +60,56 @@ def _static_without_manifest(settings: Any) -> None:
     }
 
 
+#: CSP violations reported by the pages of the running test (filled by :func:`_watch_csp`).
+_csp_violations: list[str] = []
+
+
+def _watch_csp(context: Any) -> Any:
+    """Record the CSP violations Chromium reports on ``context``'s console; returns it."""
+
+    def on_console(message: Any) -> None:
+        text = message.text
+        if message.type == "error" and (
+            "Content Security Policy" in text or text.startswith("Refused to")
+        ):
+            _csp_violations.append(text[:300])
+
+    context.on("console", on_console)
+    return context
+
+
+class _CspWatchingBrowser:
+    """The Playwright browser, whose new contexts and pages are watched by :func:`_watch_csp`."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, *args: Any, **kwargs: Any) -> Any:
+        return _watch_csp(self._browser.new_context(*args, **kwargs))
+
+    def new_page(self, *args: Any, **kwargs: Any) -> Any:
+        page = self._browser.new_page(*args, **kwargs)
+        _watch_csp(page.context)
+        return page
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a browser test whose pages broke the Content-Security-Policy."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    _csp_violations.clear()
+    yield
+    if _csp_violations:
+        found = list(dict.fromkeys(_csp_violations))
+        _csp_violations.clear()
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found), pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Debian Chromium for the session (fails, never skips, if missing).
@@ -72,7 +126,7 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        yield chromium
+        yield _CspWatchingBrowser(chromium)
         chromium.close()
     if previous is None:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -90,9 +144,16 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+def _axe_source() -> str:
+    path = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    return path.read_text(encoding="utf-8")
+
+
 def run_axe(page: Any) -> list[dict[str, Any]]:
     """axe-core violations of impact serious or critical on the current page."""
-    page.add_script_tag(path=str(settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"))
+    # Evaluated through the DevTools protocol: an added <script> tag would be inline, which
+    # the page's CSP (rightly) refuses.
+    page.evaluate(_axe_source())
     result = page.evaluate("async () => await axe.run(document)")
     return [
         {

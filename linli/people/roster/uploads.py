@@ -96,10 +96,13 @@ def roster_upload_create(
         report=_report(result, table),
         stage="预览",
     )
-    job.file.save(Path(upload.name or "roster.xlsx").name, ContentFile(data), save=False)
-    job.save()
-    _save_error_file(job, result)
-    job.save(update_fields=["error_file"])
+    # One transaction for the row and both files: a full disk while writing the error report
+    # leaves no job behind (linli.common.security removes the files saved before).
+    with transaction.atomic():
+        job.file.save(Path(upload.name or "roster.xlsx").name, ContentFile(data), save=False)
+        job.save()
+        _save_error_file(job, result)
+        job.save(update_fields=["error_file"])
     return job
 
 

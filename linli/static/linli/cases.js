@@ -24,6 +24,18 @@
         }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
       });
     });
+    // The duplicate hint reloads when the place changes. This replaces an htmx trigger
+    // filter, which htmx evaluates with eval() and the CSP (no 'unsafe-eval') refuses.
+    document.querySelectorAll("[data-place-fields]").forEach(function (target) {
+      var names = target.dataset.placeFields.split(" ");
+      var form = target.closest("form");
+      if (!form) { return; }
+      form.addEventListener("change", function (event) {
+        if (event.target === form || names.indexOf(event.target.name) !== -1) {
+          target.dispatchEvent(new CustomEvent("linli:place-change"));
+        }
+      });
+    });
     document.querySelectorAll("[data-filter]").forEach(function (input) {
       input.hidden = false;
       var items = document.querySelectorAll(input.dataset.filter);
