@@ -15,6 +15,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -81,7 +82,7 @@ def _xlsx(resident: Resident, channel: str) -> FileResponse:
 
 @require_http_methods(["GET", "POST"])
 @resident_only("home")
-def me_privacy(request: HttpRequest) -> HttpResponse:
+def me_privacy(request: HttpRequest) -> HttpResponseBase:
     """``/me/privacy/``: GET explains; POST downloads the resident's own data as .xlsx."""
     resident: Resident = request.linli_resident  # type: ignore[attr-defined]
     if request.method == "POST" and "download" in request.POST:
@@ -144,7 +145,7 @@ def resident_privacy(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def resident_export(request: HttpRequest, pk: int) -> HttpResponse:
+def resident_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     """POST: the person's data as .xlsx, recorded as ``DATA_REQUEST`` with the channel."""
     resident = _resident_or_404(request, pk)
     form = ExportForm(request.POST)
