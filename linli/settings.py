@@ -165,12 +165,76 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("LINLI_SECURE_COOKIES", default=False)
+# Browser security (docs/security.md) -----------------------------------------------------
+# LINLI_HTTPS=1 behind TLS: redirect http to https, HSTS for a year, cookies only over https.
+# LINLI_SECURE_COOKIES=1 (older name) still turns on the secure cookies alone.
+LINLI_HTTPS = env_bool("LINLI_HTTPS", default=False)
+SECURE_SSL_REDIRECT = LINLI_HTTPS
+# Load balancers and the container's health check speak plain http to the web process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^metrics/?$"]
+SECURE_HSTS_SECONDS = 31_536_000 if LINLI_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = LINLI_HTTPS
+# Trust X-Forwarded-Proto only from a proxy that sets it (never from the client).
+if env_bool("LINLI_TRUSTED_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = LINLI_HTTPS or env_bool("LINLI_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the csrftoken cookie: htmx and fetch() take the token from the page.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+
+def _tile_source(url: str) -> str:
+    """The CSP source of a Leaflet tile URL: ``https://t{s}.tianditu.gov.cn/…`` →
+    ``https://*.tianditu.gov.cn`` (a placeholder label becomes the CSP wildcard)."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if not scheme or not host:
+        raise ImproperlyConfigured(f"LINLI_MAP_TILES_URL is not an http(s) URL: {url!r}")
+    labels = host.split(".")
+    if "{" in labels[0]:
+        labels[0] = "*"
+    if any("{" in label for label in labels):
+        raise ImproperlyConfigured(
+            f"LINLI_MAP_TILES_URL: only the first host label may vary, got {url!r}"
+        )
+    return f"{scheme}://{'.'.join(labels)}"
+
+
+# Content-Security-Policy (django-csp 4): no inline scripts or styles anywhere; the API docs
+# pages get their own relaxed policy in linli/urls.py.
+_img_src = ["'self'", "data:", "blob:"]
+if env_str("LINLI_MAP_TILES_URL", ""):
+    _img_src.append(_tile_source(env_str("LINLI_MAP_TILES_URL", "")))  # the cockpit base map
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": _img_src,
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "worker-src": ["'self'"],
+    }
+}
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE += [
+    "csp.middleware.CSPMiddleware",
+    "linli.common.security.PermissionsPolicyMiddleware",
+    "linli.common.security.StorageFullMiddleware",
+]
+# Uploads: a full disk answers 507 with a Chinese message and leaves no partial file.
+STORAGES["default"] = {"BACKEND": "linli.common.security.UploadStorage"}
+# End of browser security -----------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
