@@ -7,7 +7,8 @@ and most helpers never see the request. Whatever makes the file, a successful re
 with ``Content-Disposition: attachment`` is recorded with the user, address, path, filters,
 file name, content type, size and, when the helper noted it (``response.audit_rows``, set
 by ``xlsx_response``), the row count. A new export view is covered without remembering to
-call anything.
+call anything. Like the model-signal events (:mod:`linli.audit.signals`) the event is
+written on commit.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 
 from linli.audit.models import AuditKind
@@ -54,22 +56,27 @@ def _size(response: HttpResponseBase) -> int | None:
 
 
 def record_export(request: HttpRequest, response: HttpResponseBase) -> None:
-    """Append the EXPORT event of one download."""
+    """Append the EXPORT event of one download, on commit like the model-signal events
+    (at once in practice: requests are not wrapped in a transaction, ``ATOMIC_REQUESTS``
+    is off; inside a test's transaction it waits for the commit)."""
     name = download_name(response.get("Content-Disposition", ""))
     rows = getattr(response, "audit_rows", None)
     counted = f"，{rows} 行" if rows is not None else ""
-    record(
-        AuditKind.EXPORT,
-        f"下载 {name or request.path}{counted}",
-        request=request,
-        detail={
-            "path": request.path,
-            "query": masked_query(request),
-            "filename": name[:200],
-            "content_type": response.get("Content-Type", ""),
-            "bytes": _size(response),
-            "rows": rows,
-        },
+    detail = {
+        "path": request.path,
+        "query": masked_query(request),
+        "filename": name[:200],
+        "content_type": response.get("Content-Type", ""),
+        "bytes": _size(response),
+        "rows": rows,
+    }
+    transaction.on_commit(
+        lambda: record(
+            AuditKind.EXPORT,
+            f"下载 {name or request.path}{counted}",
+            request=request,
+            detail=detail,
+        )
     )
 
 

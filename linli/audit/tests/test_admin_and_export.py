@@ -24,12 +24,15 @@ def superuser():  # type: ignore[no-untyped-def]
     return UserFactory(is_superuser=True)
 
 
-def test_the_admin_export_is_a_workbook_and_is_itself_recorded(client, superuser, chain):  # type: ignore[no-untyped-def]
+def test_the_admin_export_is_a_workbook_and_is_itself_recorded(  # type: ignore[no-untyped-def]
+    client, superuser, chain, django_capture_on_commit_callbacks
+):
     events = chain(3)
     client.force_login(superuser)
-    response = client.post(
-        LIST, {"action": "export_xlsx", "_selected_action": [e.pk for e in events]}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            LIST, {"action": "export_xlsx", "_selected_action": [e.pk for e in events]}
+        )
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     values = [cell for row in sheet.iter_rows(values_only=True) for cell in row]
@@ -41,9 +44,12 @@ def test_the_admin_export_is_a_workbook_and_is_itself_recorded(client, superuser
     assert exported.detail["filename"].endswith(".xlsx")
 
 
-def test_a_list_page_download_is_recorded_with_masked_filters(client, superuser):  # type: ignore[no-untyped-def]
+def test_a_list_page_download_is_recorded_with_masked_filters(  # type: ignore[no-untyped-def]
+    client, superuser, django_capture_on_commit_callbacks
+):
     client.force_login(superuser)
-    response = client.get("/orders/", {"format": "xlsx", "q": "13912345678"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get("/orders/", {"format": "xlsx", "q": "13912345678"})
     if response.status_code != 200 or "attachment" not in response.get("Content-Disposition", ""):
         pytest.fail(f"the orders list export moved: {response.status_code}")
     event = AuditEvent.objects.get(kind=AuditKind.EXPORT)
@@ -51,9 +57,12 @@ def test_a_list_page_download_is_recorded_with_masked_filters(client, superuser)
     assert event.detail["rows"] == 0 and event.detail["bytes"] > 0
 
 
-def test_an_inline_page_is_not_an_export(client, superuser):  # type: ignore[no-untyped-def]
+def test_an_inline_page_is_not_an_export(  # type: ignore[no-untyped-def]
+    client, superuser, django_capture_on_commit_callbacks
+):
     client.force_login(superuser)
-    assert client.get(LIST).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(LIST).status_code == 200
     assert not AuditEvent.objects.filter(kind=AuditKind.EXPORT).exists()
 
 
