@@ -51,7 +51,7 @@ _PAGE = """<!doctype html>
 <title>服务暂时不可用 · 邻里</title></head>
 <body style="font-family: sans-serif; font-size: 20px; max-width: 36em; margin: 3em auto;">
 <h1>服务暂时不可用，请稍后重试</h1>
-<p>系统正在恢复，通常几秒钟即可。您填写的内容没有丢失：请稍候再点一次“提交”或刷新本页。</p>
+<p>系统正在恢复，通常几秒钟即可。请稍候片刻再刷新本页；如刚才是提交表单，请先查看是否已提交成功，再决定是否重新提交。</p>
 <p>如长时间无法使用，请联系社区工作人员。</p>
 </body></html>
 """

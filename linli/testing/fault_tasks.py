@@ -91,6 +91,25 @@ def write_marker_in_group(key: str, delay: float = 0.0) -> str:
     return write_marker(key, delay)
 
 
+def enqueue_on(redis_url: str, queue: str, func: str, keys: list[str], delay: float) -> None:
+    """Enqueue ``<this module>.<func>(key, delay)`` for each key on the Redis queue ``queue``
+    (``LINLI_Q_NAME``) of a cluster under test, from a process configured otherwise (the
+    pytest process): django-q2 signs a task with the secret key salted by the queue name."""
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
+    from linli.common.faults import LeasedRedis
+
+    saved = Conf.REDIS, Conf.PREFIX
+    Conf.REDIS, Conf.PREFIX = redis_url, queue
+    try:
+        broker = LeasedRedis(list_key=queue)
+        for key in keys:
+            async_task(f"linli.testing.fault_tasks.{func}", key, delay, broker=broker)
+    finally:
+        Conf.REDIS, Conf.PREFIX = saved
+
+
 def main() -> None:
     """Command line for the tests (run with the environment of the cluster under test):
 

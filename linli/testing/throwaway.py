@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,7 +46,9 @@ __all__ = [
     "postgres_bin",
     "start_cluster",
     "start_web",
+    "stop_all",
     "stop_group",
+    "throwaway_linli",
     "wait_for_port",
     "wsgi_without_manifest",
 ]
@@ -87,20 +91,38 @@ def wait_for_port(port: int, *, timeout: float = 20.0, host: str = "127.0.0.1") 
 def stop_group(
     process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, wait: float = 10
 ) -> None:
-    """Send ``sig`` to the process group of ``process`` (started with ``start_new_session``),
-    then SIGKILL the group if it has not exited after ``wait`` seconds."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(wait)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
+    """Stop a server started with ``start_new_session`` and its children.
+
+    ``SIGKILL`` goes to the whole process group at once (a crash: nothing may clean up);
+    any other signal goes to the main process only, as ``linli up`` and systemd's
+    ``KillMode=mixed`` do — django-q2's cluster hangs when every one of its processes gets
+    SIGTERM together. Whatever still runs after ``wait`` seconds is killed.
+    """
+    stop_all([process], wait, sig)
+
+
+def stop_all(
+    processes: list[subprocess.Popen[bytes]], wait: float = 10, sig: int = signal.SIGTERM
+) -> None:
+    """:func:`stop_group` for several servers at once: ``sig`` to each, then SIGKILL to the
+    groups still running after ``wait`` seconds in total."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                if sig == signal.SIGKILL:
+                    os.killpg(process.pid, sig)
+                else:
+                    os.kill(process.pid, sig)
+    deadline = time.monotonic() + wait
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # children left behind by the main process
 
 
 class ThrowawayPostgres:
@@ -451,3 +473,20 @@ def django_run(env: dict[str, str], *args: str, timeout: float = 120) -> str:
     if done.returncode:
         raise RuntimeError(f"{' '.join(args)} failed: {done.stderr[-3000:]}")
     return done.stdout
+
+
+@contextlib.contextmanager
+def throwaway_linli(source: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A throwaway PostgreSQL holding Linli's schema (cloned from ``source``, pytest's
+    migrated test database) and a reporter seeded by :func:`linli.testing.fault_tasks.
+    seed_reporter`: ``{"pg": ThrowawayPostgres, "url": DATABASE_URL, "seed": {...}}``."""
+    pg = ThrowawayPostgres()
+    pg.start()
+    try:
+        url = clone_schema(pg, "linli", source)
+        seed = json.loads(
+            django_run({**os.environ, "DATABASE_URL": url}, "linli.testing.fault_tasks", "seed")
+        )
+        yield {"pg": pg, "url": url, "seed": seed}
+    finally:
+        pg.close()

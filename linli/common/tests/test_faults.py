@@ -10,7 +10,6 @@ of the suite: the throwaway database gets its schema from pytest's migrated test
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import signal
@@ -33,15 +32,15 @@ from linli.common.faults import (
     DatabaseUnavailableMiddleware,
     LeasedRedis,
 )
+from linli.testing.fault_tasks import enqueue_on
 from linli.testing.throwaway import (
     ThrowawayPostgres,
     ThrowawayRedis,
-    clone_schema,
-    django_run,
     free_port,
     start_cluster,
     start_web,
     stop_group,
+    throwaway_linli,
 )
 
 on_postgres = [
@@ -137,6 +136,14 @@ def test_an_outage_inside_a_middleware_is_503_and_other_errors_stay_500(
     assert middleware.process_exception(RequestFactory().get("/"), ValueError("x")) is None
 
 
+def test_a_database_url_connection_is_health_checked_before_reuse(settings: Any) -> None:
+    """CONN_MAX_AGE keeps connections between requests; the health check replaces one that a
+    server restart cut (else the first request after the restart would fail)."""
+    if os.environ.get("DATABASE_URL"):
+        assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+        assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 60
+
+
 # --------------------------------------------------------------------------- leased broker
 
 
@@ -180,20 +187,12 @@ def test_leased_redis_hands_an_unacknowledged_task_out_again_after_the_lease(
 
 
 @pytest.fixture(scope="module")
-def throwaway_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+def throwaway_db(django_db_setup: None) -> Iterator[dict[str, Any]]:
     """A throwaway PostgreSQL with Linli's schema and a reporter: ``{"pg", "url", "seed"}``."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL pass only")
-    pg = ThrowawayPostgres()
-    pg.start()
-    try:
-        url = clone_schema(pg, "linli", connection.settings_dict)
-        seed = json.loads(
-            django_run({**os.environ, "DATABASE_URL": url}, "linli.testing.fault_tasks", "seed")
-        )
-        yield {"pg": pg, "url": url, "seed": seed}
-    finally:
-        pg.close()
+    with throwaway_linli(connection.settings_dict) as stack:
+        yield stack
 
 
 class Load:
@@ -338,22 +337,6 @@ def test_postgres_restarted_under_load_answers_503_then_recovers_without_corrupt
     print(f"[faults] {len(load.retried)} writes retried after 503, {len(doubled)} doubled")
 
 
-def enqueue(redis_url: str, queue: str, func: str, keys: list[str], delay: float) -> None:
-    """Enqueue ``linli.testing.fault_tasks.<func>(key, delay)`` for each key on the Redis
-    queue ``queue`` of a cluster under test (signed with the same secret key)."""
-    from django_q.conf import Conf
-    from django_q.tasks import async_task
-
-    saved = Conf.REDIS, Conf.PREFIX
-    Conf.REDIS, Conf.PREFIX = redis_url, queue  # the prefix salts the signature
-    try:
-        broker = LeasedRedis(list_key=queue)
-        for key in keys:
-            async_task(f"linli.testing.fault_tasks.{func}", key, delay, broker=broker)
-    finally:
-        Conf.REDIS, Conf.PREFIX = saved
-
-
 def _tail(process: Any) -> str:
     """The end of a server's log (in an assertion message)."""
     with open(process.log_path, encoding="utf-8", errors="replace") as log:
@@ -393,7 +376,7 @@ def test_a_worker_killed_mid_task_runs_the_task_again_once(
             time.sleep(0.05)
         return False
 
-    enqueue(redis_server.url, env["LINLI_Q_NAME"], "write_marker", [key], 2.0)
+    enqueue_on(redis_server.url, env["LINLI_Q_NAME"], "write_marker", [key], 2.0)
     first = start_cluster(env)
     second = None
     try:
