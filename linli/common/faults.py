@@ -221,10 +221,11 @@ class LeasedRedis(Broker):
         return bool(self.connection.ping())
 
     def info(self) -> str:
-        if not self._info:
-            version = self.connection.info("server")["redis_version"]
-            self._info = f"Redis {version} (leased)"
-        return str(self._info)
+        cached: str | None = getattr(self, "_info", None)
+        if not cached:
+            cached = f"Redis {self.connection.info('server')['redis_version']} (leased)"
+            setattr(self, "_info", cached)  # noqa: B010 -- typed by django-q2 as unknown
+        return cached
 
     def set_stat(self, key: str, value: str, timeout: int) -> None:
         self.connection.set(key, value, timeout)
