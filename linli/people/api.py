@@ -109,7 +109,8 @@ class AreaViewSet(ScopedViewSet):
         summary="区域树及各项人数（含下级汇总）",
     )
     @action(detail=False, pagination_class=None, filter_backends=[])
-    def tree(self, request: Request) -> Response:
+    def tree(self, request: Request, format: str | None = None) -> Response:
+        """``/api/areas/tree/`` (or ``tree.json``: DRF passes the suffix as ``format``)."""
         nodes = selectors.area_tree_counts(request.user)
         return Response(serializers.AreaNodeSerializer(nodes, many=True).data)
 
