@@ -11,6 +11,16 @@ import pytest
 pytest_plugins = ["linli.testing.browser"]
 
 
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    """Test users' passwords are hashed with MD5 first: Argon2 costs ~0.5 s a user and test
+    passwords are never attacked. Production hashers stay after it (and are proven by
+    linli/accounts/tests/test_passwords.py against the unmodified settings module)."""
+    from django.conf import settings
+
+    md5 = "django.contrib.auth.hashers.MD5PasswordHasher"
+    settings.PASSWORD_HASHERS = [md5, *settings.PASSWORD_HASHERS]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_work_calendar():  # type: ignore[no-untyped-def]
     """A rolled-back calendar override must not leak into the next test's cache."""

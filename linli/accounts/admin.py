@@ -10,9 +10,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from linli.accounts import services
+from linli.accounts import security, services
 from linli.accounts.errors import AccountsError
 from linli.accounts.models import ResidentAccount
 from linli.common.admin_base import ADMIN_ROLES, EDIT, FULL, GRID_ROLES, ScopedAdmin, role_table
@@ -76,3 +78,27 @@ class ResidentAccountAdmin(ScopedAdmin):
         for field in ResidentAccount._meta.concrete_fields:
             setattr(obj, field.attname, getattr(account, field.attname))
         obj._state.adding = False
+
+
+# --- staff users: a password set by someone else must be changed at the next log-in --------
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Django's user admin; a password chosen here for someone else is an initial password
+    (:func:`linli.accounts.security.password_set_by_admin`)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change and obj.has_usable_password():
+            security.password_set_by_admin(user=obj, actor=request.user, request=request)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = User.objects.get(pk=id)
+            if user.has_usable_password():
+                security.password_set_by_admin(user=user, actor=request.user, request=request)
+        return response

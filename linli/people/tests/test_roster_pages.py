@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpRequest  # django-axes needs a request to authenticate
 from django.urls import reverse
 from django_q.models import OrmQ
 from python_calamine import CalamineWorkbook
@@ -46,13 +47,13 @@ def staff(client, areas):  # type: ignore[no-untyped-def]
     from linli.testing.factories import staff_user
 
     user = staff_user(areas["community"], "grid_worker")
-    client.login(username=user.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 
 def test_micro_grid_worker_cannot_import_a_whole_community_ledger(client, assigned) -> None:
     """A ledger covers the community; a micro-grid worker would write outside their grid."""
-    client.login(username=assigned.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=assigned.username, password=PASSWORD)
     assert client.get(reverse("roster:upload")).status_code == 403
 
 
@@ -70,7 +71,7 @@ def test_user_without_assignment_gets_403(client, areas) -> None:
     from linli.testing.factories import UserFactory
 
     user = UserFactory()
-    client.login(username=user.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     assert client.get(reverse("roster:upload")).status_code == 403
 
 
@@ -81,7 +82,7 @@ def test_volunteers_police_and_non_staff_cannot_import(client, areas, role, is_s
     from linli.testing.factories import staff_user
 
     user = staff_user(areas["community"], role, is_staff=is_staff)
-    client.login(username=user.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     assert client.get(reverse("roster:upload")).status_code == 403
     assert upload(client, areas["community"]).status_code == 403
     assert not RosterImport.objects.exists()
@@ -91,7 +92,7 @@ def test_superuser_may_import_anywhere(client, areas, other_areas) -> None:
     from linli.testing.factories import UserFactory
 
     admin = UserFactory(is_superuser=True)
-    client.login(username=admin.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=admin.username, password=PASSWORD)
     page = client.get(reverse("roster:upload")).content.decode()
     assert "测试社区" in page and "别处社区" in page
 
@@ -163,7 +164,7 @@ def test_user_elsewhere_cannot_see_or_confirm_anothers_upload(
     upload(staff, areas["community"])
     job = RosterImport.objects.get()
     staff.logout()
-    client.login(username=elsewhere.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=elsewhere.username, password=PASSWORD)
     assert client.get(reverse("roster:detail", args=[job.pk])).status_code == 404
     assert client.post(reverse("roster:confirm", args=[job.pk])).status_code == 404
     assert client.get(reverse("roster:errors", args=[job.pk])).status_code == 404
@@ -203,7 +204,7 @@ def test_export_download_needs_pii_right_and_is_logged(
     url = reverse("roster:export") + f"?community={areas['community'].pk}"
     assert staff.get(url).status_code == 403  # a micro-grid worker sees masked numbers only
     staff.logout()
-    client.login(username=community_admin.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=community_admin.username, password=PASSWORD)
     response = client.get(url)
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     import io
@@ -221,7 +222,7 @@ def test_export_download_needs_pii_right_and_is_logged(
 def test_export_of_another_community_or_nonsense_is_404(
     client, areas, other_areas, community_admin
 ) -> None:
-    client.login(username=community_admin.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=community_admin.username, password=PASSWORD)
     url = reverse("roster:export") + f"?community={other_areas['community'].pk}"
     assert client.get(url).status_code == 404
     assert client.get(reverse("roster:export") + "?community=abc").status_code == 404
@@ -245,10 +246,10 @@ def test_colleague_without_pii_right_cannot_open_anothers_upload(
     job = RosterImport.objects.get()
     colleague = staff_user(areas["micro_grid"])
     staff.logout()
-    client.login(username=colleague.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=colleague.username, password=PASSWORD)
     assert client.get(reverse("roster:detail", args=[job.pk])).status_code == 404
     client.logout()
-    client.login(username=community_admin.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=community_admin.username, password=PASSWORD)
     assert client.get(reverse("roster:detail", args=[job.pk])).status_code == 200
 
 

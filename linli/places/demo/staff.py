@@ -1,7 +1,8 @@
 """Demo staff accounts: one or more users for every :class:`Role`, plus the superuser.
 
 Usernames are readable (``street_admin``, ``sq1_admin``, ``sq1_grid01_leader``,
-``sq1_mg0101``); every account shares ``settings.DEMO_PASSWORD``, hashed once.
+``sq1_mg0101``); every account shares ``settings.DEMO_PASSWORD``, hashed once, and is
+flagged ``StaffSecurity.demo`` (no forced password change; docs/accounts.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 
+from linli.accounts.security import mark_demo
 from linli.orgs.models import Organization
 from linli.people.models import Assignment, Role
 from linli.places.demo.builder import CommunityBuild, DemoError
@@ -102,6 +104,8 @@ def build_staff(plans: list[StaffPlan], names: NameMaker, rng: random.Random) ->
         )
     User.objects.bulk_create(users)
     by_name = {u.username: u for u in User.objects.filter(username__in=[u.username for u in users])}
+    # Demo log-ins share a published password: flagged demo, they skip the forced change.
+    mark_demo(by_name.values())
     Assignment.objects.bulk_create(
         [
             Assignment(

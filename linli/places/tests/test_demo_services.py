@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.http import HttpRequest  # django-axes needs a request to authenticate
 from django.utils import timezone
 
 from linli.orders.models import (
@@ -131,7 +132,7 @@ def test_workers_log_in_as_provider_staff_with_the_demo_password(built, client) 
     assert assignment.role == Role.PROVIDER_STAFF and assignment.area.name == "金凤苑社区"
     assert assignment.organization == user.worker.provider.organization
     assert "hg01" in built and "wx05" in built  # the log-in table lists them
-    assert client.login(username="hg01", password=settings.DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="hg01", password=settings.DEMO_PASSWORD)
 
 
 def test_historic_orders_are_completed_and_rated_and_one_is_unfulfilled(built) -> None:
