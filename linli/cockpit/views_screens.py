@@ -310,9 +310,9 @@ def screen_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
+@csp_replace({"frame-ancestors": ["'self'"]})  # the preview page frames it (CSP level 2)
 @cockpit_required
 @xframe_options_sameorigin
-@csp_replace({"frame-ancestors": ["'self'"]})  # the preview page frames it (CSP level 2)
 def screen_preview_frame(request: HttpRequest, pk: int) -> HttpResponse:
     """``<pk>/preview/frame/``: the kiosk page in preview mode (no polling, no storage)."""
     screen = _screen(request, pk)

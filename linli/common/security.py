@@ -108,7 +108,7 @@ class UploadStorage(FileSystemStorage):
         path = self.path(name)
         existed = os.path.lexists(path)
         try:
-            saved = super()._save(name, content)
+            saved = super()._save(name, content)  # type: ignore[misc]  # not in the stubs
         except OSError as exc:
             if exc.errno not in FULL_ERRNOS:
                 raise
@@ -116,7 +116,7 @@ class UploadStorage(FileSystemStorage):
             if not existed:
                 Path(path).unlink(missing_ok=True)
             logger.error("upload storage full while writing %s: %s", name, exc)
-            raise StorageFull(exc.errno) from exc
+            raise StorageFull(exc.errno or errno.ENOSPC) from exc
         names = _saved_names.get()
         if names is not None:
             names.append(saved)

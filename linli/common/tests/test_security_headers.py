@@ -225,3 +225,40 @@ def test_media_files_are_never_served_by_a_url_pattern() -> None:
     assert not [route for route in routes if route.lstrip("^").startswith(media)]
     urls_py = (LINLI / "urls.py").read_text(encoding="utf-8")
     assert "MEDIA_URL" not in urls_py and "MEDIA_ROOT" not in urls_py
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_chromium_enforces_the_policy_and_the_fixture_reports_it(live_server, page) -> None:
+    """In a real browser an injected inline script does not run and an injected style
+    attribute is refused; the browser fixture records the refusal (so a page of the app
+    that needs inline code fails its browser test)."""
+    from linli.testing import browser
+
+    page.goto(live_server.url + "/report/")
+    assert browser._csp_violations == []
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = 1";
+            document.body.appendChild(script);
+            document.body.insertAdjacentHTML("beforeend", '<p style="color: red">x</p>');
+        }"""
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.injected === undefined")
+    found = list(browser._csp_violations)
+    browser._csp_violations.clear()  # expected here; do not fail the test at teardown
+    assert any("script" in text for text in found) and any("style" in text for text in found)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_swagger_ui_renders_under_its_policy(live_server, page, login) -> None:
+    from linli.people.models import Role
+    from linli.testing.factories import area_chain, staff_user
+
+    login(page, live_server.url, staff_user(area_chain()["community"], Role.COMMUNITY_ADMIN))
+    page.goto(live_server.url + "/api/docs/")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "Linli API" in page.locator(".swagger-ui .info .title").inner_text()

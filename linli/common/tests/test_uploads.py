@@ -99,7 +99,8 @@ def test_polyglot_jpeg_with_html_is_served_only_as_an_image(worker, areas, media
     upload = SimpleUploadedFile("x.jpg", polyglot, "text/html")
     assert post_case(worker, areas, upload).status_code == 302
     photo = CasePhoto.objects.get()
-    assert photo.image.name.endswith(".jpg") and "/x" not in photo.image.name
+    name = photo.image.name or ""
+    assert name.endswith(".jpg") and "/x" not in name
     assert HTML not in photo.public_image.read()
     served = worker.get(f"/cases/{photo.case.number}/photos/{photo.pk}/")
     assert served.status_code == 200
