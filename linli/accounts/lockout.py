@@ -13,12 +13,14 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from linli.audit.models import AuditKind
 from linli.audit.services import record
+from linli.audit.signals import masked_login_name
 
 LOCKED_STATUS = 429
 
@@ -53,12 +55,16 @@ def lockout_response(
 def record_locked_out(
     sender: Any, request: HttpRequest | None = None, username: str = "", **kwargs: Any
 ) -> None:
-    """Receiver of ``axes.signals.user_locked_out``: one LOCKED_OUT audit event per blocked try."""
+    """Receiver of ``axes.signals.user_locked_out``: one LOCKED_OUT audit event per blocked
+    try (a typed phone number masked, as for failed log-ins)."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    label = masked_login_name(str(username or ""))
+    target = User.objects.filter(username=username).first() if username else None
     record(
         AuditKind.LOCKED_OUT,
-        f"用户名“{username}”登录失败次数过多，已锁定 {minutes} 分钟",
+        f"用户名“{label}”登录失败次数过多，已锁定 {minutes} 分钟",
         request=request,
-        actor_label=str(username or "")[:150],
-        detail={"failure_limit": settings.AXES_FAILURE_LIMIT},
+        actor_label=label,
+        obj=target,
+        detail={"failure_limit": settings.AXES_FAILURE_LIMIT, "account_exists": bool(target)},
     )
