@@ -519,3 +519,34 @@ MIDDLEWARE += [
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 # End of log-in security ------------------------------------------------------------------
+
+# Operations: metrics and logs (docs/deploy.md) -------------------------------------------
+# /metrics (linli/common/metrics.py): from these networks, or with "Authorization: Bearer
+# <LINLI_METRICS_TOKEN>"; anyone else gets 404. "none" allows no address (token only).
+import ipaddress as _ipaddress  # noqa: E402
+
+try:
+    METRICS_ALLOW = [
+        _ipaddress.ip_network(item, strict=False)
+        for item in env_list("LINLI_METRICS_ALLOW", ["127.0.0.1/32", "::1"])
+        if item.lower() != "none"
+    ]
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"LINLI_METRICS_ALLOW: not a CIDR list ({_exc})") from None
+METRICS_TOKEN = env_str("LINLI_METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("LINLI_METRICS_TOKEN must be at least 16 characters long")
+# The request id and request line (linli/common/logging.py) wrap everything else; the metrics
+# middleware sits inside them so it times the same work.
+MIDDLEWARE[:0] = [
+    "linli.common.logging.RequestIdMiddleware",
+    "linli.common.metrics.MetricsMiddleware",
+]
+# LINLI_LOG_FORMAT: plain (development) or json (production: one JSON object per line).
+LOG_FORMAT = env_str("LINLI_LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LINLI_LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+from linli.common.logging import logging_config as _logging_config  # noqa: E402
+
+LOGGING = _logging_config(log_format=LOG_FORMAT, level=env_str("LINLI_LOG_LEVEL", "INFO"))
+# End of operations -----------------------------------------------------------------------

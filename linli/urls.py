@@ -9,6 +9,8 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from linli.common.metrics import metrics_view
+
 admin.site.site_header = "邻里 · 社区治理与服务平台"
 admin.site.site_title = "邻里后台"
 admin.site.index_title = "后台管理"
@@ -27,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("linli.accounts.staff_urls")),  # staff log-in (docs/accounts.md)
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus (docs/deploy.md "Monitoring")
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "api/docs/",

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from linli.common.metrics import device_events_count
 from linli.devices import partitions
 from linli.devices.models import EVENT_KINDS_BY_DEVICE, DeadLetter, Device, DeviceEvent
 from linli.devices.payload import EventIn, PayloadError, validate_event
@@ -205,10 +206,18 @@ def ingest_batches(
             new = [row for row in all_rows if (row[0], row[1], row[2]) in inserted]
             transaction.on_commit(lambda: _hand_over(new))
     seen: set[tuple[int, str, dt.datetime]] = set()
-    return [
+    results = [
         _outcomes(batch, accepted, batch_rows, rejected, inserted, seen)
         for batch, (accepted, rejected), batch_rows in zip(batches, checked, rows, strict=True)
     ]
+    for batch, result in zip(batches, results, strict=True):  # Prometheus (docs/deploy.md)
+        device_events_count(
+            batch.channel,
+            stored=result.stored,
+            duplicates=result.duplicates,
+            rejected=result.rejected,
+        )
+    return results
 
 
 #: Called after commit with the rows that were new (not duplicates), in arrival order.

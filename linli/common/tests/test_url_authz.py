@@ -620,6 +620,7 @@ SKIP: dict[str, str] = {}
 #: checked for the residents' personal data.
 PUBLIC = {
     "login",
+    "metrics",  # Prometheus: local addresses (the test client is 127.0.0.1) or a token only
     "logout",
     "set_language",
     "schema",

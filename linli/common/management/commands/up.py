@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -125,6 +126,11 @@ class Command(BaseCommand):
 
     def _start(self, host: str, port: int, *, with_worker: bool) -> list[subprocess.Popen[bytes]]:
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="linli.settings")
+        # Counters summed over every process on /metrics (linli/common/metrics.py).
+        from linli.common.metrics import MULTIPROC_ENV, multiproc_dir_prepare
+
+        env.setdefault(MULTIPROC_ENV, str(settings.VAR_DIR / "prometheus"))
+        multiproc_dir_prepare(Path(env[MULTIPROC_ENV]))
         web = [
             sys.executable,
             "-m",
@@ -136,14 +142,14 @@ class Command(BaseCommand):
             str(env_int("LINLI_WEB_WORKERS", 2)),
             "--threads",
             "4",
-            "--access-logfile",
-            "-",
             "--graceful-timeout",
             "5",
             "--no-control-socket",
             "--chdir",
             str(settings.BASE_DIR),
         ]
+        if settings.LOG_FORMAT != "json":  # JSON: the linli.request line replaces it
+            web += ["--access-logfile", "-"]
         procs = [subprocess.Popen(web, env=env, start_new_session=True)]
         if with_worker:
             worker = [sys.executable, "-m", "linli.cli", "qcluster"]
