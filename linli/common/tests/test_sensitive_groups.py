@@ -39,7 +39,7 @@ NOT_REGISTRY = (
 
 
 @pytest.fixture
-def people(areas: dict[str, Area]) -> dict[str, Resident]:
+def people(areas: dict[str, Area]) -> dict[str, Any]:
     """One resident per sensitive group in the test micro-grid, and one without tags."""
     return {
         "disabled": ResidentFactory(name="甘春华", disabled=True),
@@ -136,7 +136,8 @@ def test_api_hides_sensitive_tags_and_refuses_their_filter(
     """Given /api/residents/, then the police get no sensitive tag in list or detail and a
     refusal for ``?tag=dibao``; the grid worker gets the tags."""
     code = areas["community"].code
-    listing = police.get("/api/residents/", {"area": code, "page_size": 100}).json()
+    query: dict[str, Any] = {"area": code, "page_size": 100}
+    listing = police.get("/api/residents/", query).json()
     tags = [t for row in listing["results"] for t in row["tags"]]
     assert tags == [] or not set(tags) & {"disabled", "dibao", "tekun", "left_behind_child"}
     detail = police.get(f"/api/residents/{people['disabled'].pk}/").json()

@@ -148,7 +148,7 @@ def _build_world() -> World:
     from linli.places.demo.economy import build_engagement
 
     assert not Area.objects.filter(code=OUTSIDE_STREET).exists()
-    quiet: Callable[[str], object] = lambda _: None  # noqa: E731
+    quiet: Callable[[str], None] = lambda _: None  # noqa: E731
     build_demo(scale=0.002, seed=DEFAULT_SEED, log=quiet)
     # Fewer of the rows that only repeat (one of each is what the review needs).
     smaller = [
@@ -198,7 +198,7 @@ def _build_world() -> World:
     household = HouseholdFactory(
         building__micro_grid=micro.order_by("path").first(), building__name="局外楼"
     )
-    me = ResidentFactory(household=household, name="局外人甲", phone="13700009999")
+    me: Any = ResidentFactory(household=household, name="局外人甲", phone="13700009999")
     from linli.accounts.services import resident_account_create
 
     account = resident_account_create(resident=me, phone="13700009999", actor=None)
@@ -226,7 +226,7 @@ def _add_missing_rows() -> None:
 
     community = Area.objects.filter(kind=AreaKind.COMMUNITY).order_by("path").first()
     admin = Assignment.objects.filter(role=Role.COMMUNITY_ADMIN, area=community).first()
-    assert admin is not None
+    assert community is not None and admin is not None
     now = timezone.now()
     roster = RosterImport(community=community, created_by=admin.user, original_name="台账.xlsx")
     roster.file.save("authz.xlsx", ContentFile(b"not really"), save=True)
@@ -250,7 +250,7 @@ def _add_missing_rows() -> None:
     ReportRun.objects.create(
         kind="monthly", area=community, period_start=now.date(), period_end=now.date()
     )
-    canteen = apps.get_model("economy.Canteen").objects.order_by("pk").first()
+    canteen: Any = apps.get_model("economy.Canteen").objects.order_by("pk").first()
     apps.get_model("economy.SubsidyClaim").objects.create(
         canteen=canteen,
         source="民政助餐补贴",
