@@ -56,12 +56,12 @@ migrations-check: install-test
 pytest: install-test
 	@set -e; if [ -n "$$DATABASE_URL" ]; then \
 		echo "== pytest on SQLite (browser tests run in the PostgreSQL pass) =="; \
-		env -u DATABASE_URL $(BIN)/pytest -n 2 -m "not browser" -q; \
+		env -u DATABASE_URL $(BIN)/pytest -n 2 --dist worksteal -m "not browser" -q; \
 		echo "== pytest on $${DATABASE_URL%%://*} =="; \
-		$(BIN)/pytest -n 2 -q; \
+		$(BIN)/pytest -n 2 --dist worksteal -q; \
 	else \
 		echo "== pytest on SQLite =="; \
-		$(BIN)/pytest -n 2 -q; \
+		$(BIN)/pytest -n 2 --dist worksteal -q; \
 	fi
 
 test: lint typecheck migrations-check pytest
