@@ -123,6 +123,9 @@ def stop_all(
             process.wait(5)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)  # children left behind by the main process
+        log = getattr(process, "log_path", None)
+        if log:
+            Path(log).unlink(missing_ok=True)
 
 
 class ThrowawayPostgres:
