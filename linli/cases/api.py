@@ -34,8 +34,23 @@ from linli.people.models import Resident
 from linli.people.scoping import scope
 from linli.places.models import Building, Household
 
+#: A 400 is either ``{"detail", "field"}`` (a rule of the service) or DRF's per-field
+#: messages ``{"<field>": ["…"]}`` (malformed input): both are documented, so clients and
+#: the schema fuzzing (``benchmarks/fuzz.py``) accept either.
+BAD_REQUEST = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/Error"},
+        {
+            "type": "object",
+            "description": "格式不正确的输入：字段名 → 中文说明列表",
+            "additionalProperties": {
+                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]
+            },
+        },
+    ]
+}
 ERRORS = {
-    400: OpenApiResponse(s.ErrorSerializer, description="输入有误（field 指出字段）"),
+    400: OpenApiResponse(BAD_REQUEST, description="输入有误（field 指出字段，或逐字段说明）"),
     403: OpenApiResponse(s.ErrorSerializer, description="无权执行此操作"),
     404: OpenApiResponse(s.ErrorSerializer, description="事件不存在或不可见"),
     409: OpenApiResponse(s.ErrorSerializer, description="当前状态不允许此操作"),
