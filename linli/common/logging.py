@@ -59,6 +59,9 @@ class JsonFormatter(_JsonFormatter):
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
     ) -> None:
         super().add_fields(log_data, record, message_dict)
+        # django.request passes the HttpRequest: its repr has the query string, which may
+        # hold personal data (a phone searched for); request_id and path identify it.
+        log_data.pop("request", None)
         log_data["time"] = dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat()
         log_data["level"] = record.levelname
         log_data["logger"] = record.name

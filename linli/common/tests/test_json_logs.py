@@ -69,6 +69,17 @@ def test_records_outside_a_request_have_a_null_id_and_keep_chinese_readable(json
     }
 
 
+def test_django_request_records_leave_out_the_request_and_its_query_string(json_lines) -> None:  # type: ignore[no-untyped-def]
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/people/?phone=13900000000")
+    logging.getLogger("django.request").warning(
+        "Not Found: %s", request.path, extra={"status_code": 404, "request": request}
+    )
+    [line] = [r for r in json_lines() if r["logger"] == "django.request"]
+    assert "13900000000" not in json.dumps(line) and line["status_code"] == 404
+
+
 def test_an_unknown_log_format_is_refused() -> None:
     with pytest.raises(ValueError, match="plain or json"):
         logging_config(log_format="xml", level="INFO")
