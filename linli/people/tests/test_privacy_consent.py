@@ -210,3 +210,28 @@ def test_demo_devices_come_with_the_residents_consent() -> None:
     assert households_without_consent() == []
     build_devices(random.Random(7))
     assert MonitoringConsent.objects.filter(household=household).count() == 1
+
+
+def test_admin_add_refuses_future_date_and_unknown_kinds(client, assigned, home) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(assigned)
+    url = reverse("admin:devices_monitoringconsent_add")
+    future = timezone.localtime() + dt.timedelta(days=2)
+    data = {
+        "household": home["household"].pk,
+        "given_by": home["resident"].pk,
+        "given_by_relation": "本人",
+        "kinds": '["door_sensor", "camera"]',
+        "given_at_0": f"{future:%Y-%m-%d}",
+        "given_at_1": f"{future:%H:%M:%S}",
+        "evidence": "EV-ADMIN",
+    }
+    page = client.post(url, data).content.decode()
+    assert "同意时间不能晚于现在" in page and "不认识的设备类型：camera" in page
+    assert not MonitoringConsent.objects.exists()
+    past = timezone.localtime() - dt.timedelta(days=1)
+    data.update(
+        kinds='["door_sensor"]', given_at_0=f"{past:%Y-%m-%d}", given_at_1=f"{past:%H:%M:%S}"
+    )
+    assert client.post(url, data).status_code == 302
+    consent = MonitoringConsent.objects.get()
+    assert consent.recorded_by == assigned and consent.kinds == ["door_sensor"]
