@@ -9,9 +9,10 @@ pattern of ``get_resolver()`` is requested — its URL arguments filled from rea
 * an anonymous visitor: only a redirect to a log-in page, 401/403/404/405, or — for the
   :data:`PUBLIC` patterns — a page without the residents' names, phones and ID numbers;
 * an outsider: a staff user holding every role in ANOTHER street, and a resident logged in
-  with a one-time code from another household: nothing of the street's rows (404/403/
-  redirect, or a page without the residents' personal data); a POST with an empty body
-  changes no row.
+  with a one-time code from another household: nothing of the street's rows — a page
+  about one object (a pattern with arguments, outside the admin) is 404/403/a redirect
+  unless public or shared with the whole community (:data:`COMMUNITY_SHARED`); list pages
+  hold none of the residents' personal data; a POST with an empty body changes no row.
 
 A pattern that is neither argument-free, in :data:`ARGS`, admin-generic nor in :data:`SKIP`
 fails :func:`test_every_pattern_is_reviewed`, so new pages are reviewed too. An insider
@@ -672,6 +673,14 @@ CAPABILITY = {"activities_resident:feed"}
 #: The actors' client address: outside ``METRICS_ALLOW`` (TEST-NET-3, RFC 5737).
 OUTSIDE_ADDR = "203.0.113.7"
 
+#: Object pages a resident of the same community may open (the outsider resident lives
+#: there, in another household): what the community shares with all its residents.
+COMMUNITY_SHARED = {
+    "resident_orders:service": "the service catalogue entry (no one's order)",
+    "activities_resident:register": "a published activity's registration form",
+    "resident_topics:topic": "a topic of the community's co-governance (topics_for_resident)",
+}
+
 LOGIN_PATHS = ("/accounts/login/", "/me/login/", "/admin/login/")
 
 
@@ -816,6 +825,16 @@ def review(w: W, who: str, client: Client, requests: list[Request]) -> list[str]
         r = client.get(req.url + area)
         status = r.status_code
         opened += status == 200
+        own = set(req.pattern.args) - {"format", "fmt"}
+        if (
+            status == 200
+            and who != "anonymous"
+            and own
+            and not req.url.startswith("/admin/")
+            and req.pattern.name not in PUBLIC
+            and req.pattern.name not in COMMUNITY_SHARED
+        ):
+            problems.append(f"{label}: 200 on another street's / household's object")
         if status == 200 and req.url.startswith("/admin/"):
             admin_opened.add(req.url)
         if status >= 500:
