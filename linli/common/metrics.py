@@ -230,15 +230,22 @@ def multiproc_dir_prepare(path: Path) -> Path:
 # --------------------------------------------------------------------------- the endpoint
 
 
+_FORWARDING_HEADERS = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP")
+
+
 def metrics_allowed(request: HttpRequest) -> bool:
     """True for a bearer token equal to ``METRICS_TOKEN`` (when set) or a client address in
     ``METRICS_ALLOW`` (``REMOTE_ADDR``: behind a proxy that is the proxy's address — see
-    docs/deploy.md)."""
+    docs/deploy.md). A request that carries a proxy's forwarding header (``Forwarded``,
+    ``X-Forwarded-For``, ``X-Real-IP``) came through a proxy, so its address proves nothing
+    and only the token opens it."""
     token = str(getattr(settings, "METRICS_TOKEN", "") or "")
     header = request.headers.get("Authorization", "")
     given = header[len("Bearer ") :].strip() if header.startswith("Bearer ") else ""
     if token and given and hmac.compare_digest(given.encode(), token.encode()):
         return True
+    if any(h in request.META for h in _FORWARDING_HEADERS):
+        return False
     try:
         address = ipaddress.ip_address(str(request.META.get("REMOTE_ADDR", "")))
     except ValueError:

@@ -56,6 +56,15 @@ def test_other_addresses_get_404_unless_they_bring_the_token() -> None:
 
 
 @pytest.mark.django_db
+@override_settings(METRICS_TOKEN=TOKEN)
+@pytest.mark.parametrize("header", ["HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED"])
+def test_a_request_through_a_proxy_needs_the_token_even_from_loopback(header: str) -> None:
+    proxied = Client(**{header: "203.0.113.7"})
+    assert proxied.get("/metrics").status_code == 404
+    assert proxied.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
+
+
+@pytest.mark.django_db
 @override_settings(METRICS_TOKEN="")
 def test_without_a_token_configured_no_bearer_opens_it() -> None:
     remote = Client(REMOTE_ADDR="203.0.113.7")
