@@ -229,8 +229,34 @@ def fuzz(
     finding). ``seed`` 0 draws with ``derandomize`` (the same requests every run); another
     seed draws other examples, repeatably for that seed.
     """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     stats = Stats()
     started = time.perf_counter()
+    # As Django's test client does: the calls run in this thread on this connection, which a
+    # test holds inside a transaction; closing "old" connections after each call would close
+    # it (its autocommit differs from the settings') and fail every later call.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        _fuzz_schemas(scene, app, stats, max_examples=max_examples, seed=seed, log=log)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _fuzz_schemas(
+    scene: Scene,
+    app: Any,
+    stats: Stats,
+    *,
+    max_examples: int,
+    seed: int,
+    log: Callable[[str], None] | None,
+) -> None:
     for kind, schema in schemas(app):
         headers = {"Authorization": f"Token {scene.token}"} if kind == "api" else {}
         for result in schema.get_all_operations():
@@ -246,8 +272,6 @@ def fuzz(
             )
             if log is not None:
                 log(f"{operation.label}: {stats.requests - before} 次请求")
-    stats.seconds = time.perf_counter() - started
-    return stats
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ import uuid
 from typing import Any
 
 from locust import HttpUser, between, constant_pacing, task
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 _TARGETS: dict[str, Any] | None = None
 HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
@@ -83,11 +85,30 @@ def _csrf(cookie: str) -> str:
 def _expect(response: Any, *statuses: int) -> None:
     if response.status_code in statuses:
         response.success()
+    elif response.status_code == 0:  # no answer: say why (reset, refused, timeout…)
+        response.failure(f"无应答：{type(response.error).__name__}: {response.error}"[:300])
     else:
         response.failure(f"HTTP {response.status_code}（期望 {statuses}）")
 
 
-class Staff(HttpUser):
+class _Client(HttpUser):
+    """A user whose idempotent requests are retried once when a keep-alive connection the
+    server has just closed (gunicorn's 2 s keep-alive) fails before any answer — as
+    browsers and HTTP libraries do; a POST is never retried."""
+
+    abstract = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        retry = Retry(
+            total=1, connect=1, read=1, status=0, allowed_methods={"GET"}, raise_on_status=False
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.client.mount("http://", adapter)
+        self.client.mount("https://", adapter)
+
+
+class Staff(_Client):
     """The street administrator at the operations centre."""
 
     weight = 3
@@ -121,7 +142,7 @@ class Staff(HttpUser):
         self._get("/", "staff /")
 
 
-class GridWorker(HttpUser):
+class GridWorker(_Client):
     """A micro-grid worker's app: their case list, and a case reported now and then."""
 
     weight = 3
@@ -150,7 +171,7 @@ class GridWorker(HttpUser):
             _expect(response, 201)
 
 
-class Resident(HttpUser):
+class Resident(_Client):
     """A resident (or their child) ordering a home service on the phone."""
 
     weight = 2
@@ -218,7 +239,7 @@ def _hidden_fields(html: str) -> dict[str, str]:
     return fields
 
 
-class Open311Reader(HttpUser):
+class Open311Reader(_Client):
     """A city platform polling the public Open311 endpoints."""
 
     weight = 1
@@ -247,7 +268,7 @@ class Open311Reader(HttpUser):
             _expect(response, 200)
 
 
-class Gateway(HttpUser):
+class Gateway(_Client):
     """A community's device gateway posting its signed batches."""
 
     weight = 1
