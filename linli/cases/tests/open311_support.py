@@ -7,7 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.urls import include, path
 from jsonschema import Draft7Validator, FormatChecker
@@ -82,8 +82,11 @@ def make_site() -> Site:
         ],
     }
     micro.save()
-    building = BuildingFactory(
-        micro_grid=micro, name="3号楼", address="金凤区测试路1号3号楼", lat=lat, lng=lng
+    building = cast(
+        Building,
+        BuildingFactory(
+            micro_grid=micro, name="3号楼", address="金凤区测试路1号3号楼", lat=lat, lng=lng
+        ),
     )
     top = CaseCategory.objects.create(code="T1", name="市容环境", kind=CategoryKind.EVENT)
     category = CaseCategory.objects.create(
@@ -101,7 +104,7 @@ def make_site() -> Site:
     return Site(
         areas=areas,
         building=building,
-        household=HouseholdFactory(building=building),
+        household=cast(Household, HouseholdFactory(building=building)),
         top=top,
         category=category,
         hidden=hidden,
