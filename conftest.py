@@ -22,10 +22,23 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
     # Test databases are thrown away: their commits need not wait for the WAL to reach the
     # disk (a session setting of the test connections only; the server's own configuration
     # is untouched). Transactional and browser tests commit and TRUNCATE a lot.
+    # A transactional test ends with a flush of every table, seed rows included; Django then
+    # sends post_migrate, so the seed migrations' rows come back for the tests after it.
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_reseed_after_flush, dispatch_uid="linli.tests.reseed")
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("postgresql"):
         options = db.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
+def _reseed_after_flush(sender, app_config=None, **kwargs):  # type: ignore[no-untyped-def]
+    """After a flush (or migrate): the seed migrations' rows again, once (not per app)."""
+    if app_config is not None and app_config.label == "cockpit":
+        from linli.testing.seeds import reseed
+
+        reseed()
 
 
 @pytest.fixture(autouse=True)

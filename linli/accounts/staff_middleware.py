@@ -34,12 +34,17 @@ POLL_HEADER = "HTTP_X_LINLI_POLL"
 
 
 def is_staff_session(request: HttpRequest) -> bool:
-    """A logged-in user whose session is not a resident's (one-time-code) session."""
+    """A logged-in user whose session is not a resident's (one-time-code) session.
+
+    Resident users have no usable password (they log in by one-time code), so a resident
+    session opened any other way (an administrator's "log in as", a test's ``force_login``)
+    is still exempt from the staff rules.
+    """
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     if user is None or session is None or not user.is_authenticated:
         return False
-    return not session.get(RESIDENT_SESSION_KEY)
+    return not session.get(RESIDENT_SESSION_KEY) and user.has_usable_password()
 
 
 @cache

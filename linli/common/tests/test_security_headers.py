@@ -180,11 +180,15 @@ def test_https_settings_redirect_and_send_hsts(client) -> None:
 
 
 def test_cookies_are_http_only_and_same_site_lax(client, assigned) -> None:
-    client.force_login(assigned)
+    # The session cookie as a real log-in sets it (force_login writes its own cookie).
+    login = client.post(
+        "/accounts/login/", {"username": assigned.username, "password": "pw-linli-test"}
+    )
+    assert login.status_code == 302
+    session = login.cookies[settings.SESSION_COOKIE_NAME]
+    assert session["httponly"] and session["samesite"] == "Lax"
     page = client.get("/cases/new/")
     assert page.status_code == 200
-    session = client.cookies[settings.SESSION_COOKIE_NAME]
-    assert session["httponly"] and session["samesite"] == "Lax"
     csrf = page.cookies[settings.CSRF_COOKIE_NAME]
     assert csrf["httponly"]
 

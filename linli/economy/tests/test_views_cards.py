@@ -107,7 +107,7 @@ def test_print_page_has_qr_name_and_enterprise(shop: Shop) -> None:
     text = page.content.decode()
     assert page.status_code == 200
     assert "<svg" in text and "赵淑珍" in text and resident.id_number_masked in text
-    assert shop.enterprise.organization.name in text and "@media print" in text
+    assert shop.enterprise.organization.name in text and "cards-print.css" in text
 
 
 def test_outsider_and_anonymous(shop: Shop) -> None:

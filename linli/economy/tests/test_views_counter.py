@@ -356,6 +356,7 @@ def test_a_reload_keeps_the_receipt_in_progress(till: Client, shop: Shop) -> Non
 
 def test_page_shows_meal_switch_and_counts_by_tier(till: Client, shop: Shop) -> None:
     elder(shop)
+    till.get(url(shop, "page") + "?meal=lunch")  # sell at lunch whatever the time of day
     till.post(url(shop, "find"), {"q": "13912340000"}, **HTMX)
     till.post(url(shop, "walk_in"), **HTMX)
     pay(till, shop, payment="cash")
