@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "linli.common.faults.DatabaseUnavailableMiddleware",  # DB outage → 503 + Retry-After
+    "linli.common.security.BadInputMiddleware",  # NUL bytes, DataError → 400, never 500
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "linli.common.middleware.ChosenLanguageMiddleware",

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import models
+from django.db import DataError, models
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -208,3 +208,44 @@ def safe_file_response(
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = cache
     return response
+
+
+BAD_INPUT_MESSAGE = "请求中含有无法处理的字符或数值（如空字符 \\0、超出范围的数字），请检查后重试"
+
+
+class BadInputMiddleware:
+    """Answer input the database cannot store with 400 and a Chinese message, never 500.
+
+    A NUL byte in the path or a query parameter is refused before any view runs (PostgreSQL
+    text cannot hold ``\\0``; found by the API fuzzing); a :class:`django.db.DataError`
+    raised by a view (a NUL in a JSON body, a number out of the column's range) becomes 400
+    too — the view's transaction has rolled back, so nothing is half-written. JSON for the
+    API and Open311, a plain page otherwise.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+        ):
+            return self._refuse(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DataError):
+            return None
+        logger.warning("bad input refused: %s %s: %s", request.method, request.path, exception)
+        return self._refuse(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/open311/"):
+            from linli.cases.open311.render import respond_error
+
+            fmt = "xml" if request.path.endswith(".xml") else "json"
+            return respond_error(400, BAD_INPUT_MESSAGE, fmt=fmt)
+        if request.path.startswith(JSON_PREFIXES) or "json" in request.headers.get("Accept", ""):
+            return JsonResponse({"detail": BAD_INPUT_MESSAGE}, status=400)
+        return HttpResponse(BAD_INPUT_MESSAGE, status=400, content_type="text/plain; charset=utf-8")

@@ -96,7 +96,7 @@ def test_wrong_password_stays_on_login_with_message(live_server, page, worker_wi
     page.get_by_label("用户名").fill(user.username)
     page.get_by_label("密码").fill("wrong-password")
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("alert").inner_text().startswith("用户名或密码不正确")
+    assert page.get_by_role("alert").inner_text().startswith("⚠ 用户名或密码不正确")
 
 
 def test_axe_check_reports_a_serious_violation(page, axe_check) -> None:

@@ -68,7 +68,9 @@
   });
   var added = false;
   document.addEventListener("counter-added", function () { added = true; });
-  document.addEventListener("htmx:afterSettle", function () {
+  // On the swap itself (not 20 ms later at settle): the new work area and the cleared
+  // input appear together, so nothing typed or read in between sees a stale state.
+  document.addEventListener("htmx:afterSwap", function () {
     var q = input();
     if (q && sent !== null && q.value !== sent) {
       q.focus();  // typed since the request: keep those keys
